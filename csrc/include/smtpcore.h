@@ -1,0 +1,230 @@
+/*
+ * smtpcore — send email over SMTP, fast and safely.
+ *
+ * This is the only header front ends include. Handles are opaque; every
+ * *_new/*_open has a matching *_free/*_close. A handle may be used from one
+ * thread at a time. Functions that can fail return 0 on success and -1 on
+ * failure, and fill the smtpcore_error the caller passes (which may be NULL).
+ */
+#ifndef SMTPCORE_H
+#define SMTPCORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SMTPCORE_VERSION "0.1.0"
+
+const char *smtpcore_version(void);
+
+/* ------------------------------------------------------------------ errors */
+
+/* What kind of failure: front ends map each to an exception class. */
+typedef enum smtpcore_category {
+    SMTPCORE_OK = 0,
+    SMTPCORE_ERR_CONNECT,   /* TCP connection refused, unreachable, reset */
+    SMTPCORE_ERR_DNS,       /* host name did not resolve */
+    SMTPCORE_ERR_TLS,       /* handshake, certificate, host name, STARTTLS missing in required mode */
+    SMTPCORE_ERR_AUTH,      /* authentication refused or impossible */
+    SMTPCORE_ERR_SENDER,    /* MAIL FROM refused */
+    SMTPCORE_ERR_RECIPIENT, /* recipients refused (see the per-recipient results) */
+    SMTPCORE_ERR_SIZE,      /* message too large for the server */
+    SMTPCORE_ERR_RELAY,     /* relaying denied */
+    SMTPCORE_ERR_TIMEOUT,   /* connect or reply timeout */
+    SMTPCORE_ERR_PROTOCOL,  /* the server broke the protocol, closed early, or refused a command */
+    SMTPCORE_ERR_LOCAL,     /* local failure: memory, file, source callback */
+    SMTPCORE_ERR_USAGE      /* bad input from the caller; nothing was sent */
+} smtpcore_category;
+
+/* One error type for everything. Strings are owned by the struct: release
+ * them with smtpcore_error_clear(). A zero-initialised struct is "no error". */
+typedef struct smtpcore_error {
+    smtpcore_category category;
+    int code;               /* SMTP reply code, 0 if none */
+    char enhanced[16];      /* RFC 3463 enhanced status code ("5.1.1"), "" if none */
+    char *server_text;      /* the server's reply text (lines joined by '\n'), or NULL */
+    char *message;          /* what went wrong, in our words (never NULL after a failure) */
+    const char *hint;       /* static plain-language advice, or NULL */
+} smtpcore_error;
+
+void smtpcore_error_clear(smtpcore_error *err);
+const char *smtpcore_category_name(smtpcore_category c); /* "auth", "tls", ... */
+
+/* ------------------------------------------------------------------ config */
+
+typedef enum smtpcore_security {
+    SMTPCORE_SECURITY_STARTTLS = 0,   /* STARTTLS required (default) */
+    SMTPCORE_SECURITY_TLS,            /* implicit TLS from the first byte (port 465) */
+    SMTPCORE_SECURITY_OPPORTUNISTIC,  /* STARTTLS if offered, else clear text */
+    SMTPCORE_SECURITY_NONE            /* never TLS */
+} smtpcore_security;
+
+typedef struct smtpcore_config smtpcore_config;
+
+/* Direction of a transcript line. */
+typedef enum smtpcore_dir { SMTPCORE_DIR_CLIENT = 0, SMTPCORE_DIR_SERVER = 1, SMTPCORE_DIR_INFO = 2 } smtpcore_dir;
+
+/* Called once per protocol line (without CRLF), with AUTH payloads replaced by
+ * "<redacted>". Message bodies are not passed, only a summary line. */
+typedef void (*smtpcore_transcript_fn)(void *userdata, smtpcore_dir dir, const char *line, size_t len);
+
+smtpcore_config *smtpcore_config_new(void);
+void smtpcore_config_free(smtpcore_config *cfg);
+smtpcore_config *smtpcore_config_copy(const smtpcore_config *cfg);
+
+/* Set one option by name; the single entry point front ends use. Keys:
+ *   preset            provider preset name (sets host, port, security; see smtpcore_presets)
+ *   host, port        server; port 0 = the security mode's default (587, 465, 25)
+ *   security          "starttls" | "tls" | "opportunistic" | "none"
+ *   username, password
+ *   oauth2_token      bearer token for XOAUTH2
+ *   auth_mechanism    "PLAIN" | "LOGIN" | "CRAM-MD5" | "XOAUTH2" | "SCRAM-SHA-256" | "" (strongest offered)
+ *   allow_plaintext_auth  "1" to allow AUTH without TLS (off by default)
+ *   ehlo_name         name sent in EHLO/HELO (default: this machine's host name, else "localhost")
+ *   connect_timeout   milliseconds (default 30000)
+ *   timeout           per-reply timeout in milliseconds (default 60000)
+ *   ca_file, ca_dir   trust anchors (default: the system store)
+ *   client_cert, client_key  PEM files for a TLS client certificate
+ *   tls_verify        "0" disables certificate and host-name checks (dangerous, for tests only)
+ *   tls_server_name   name to verify and send as SNI instead of host
+ *   pipelining        "0" never pipeline even if offered
+ *   chunking          "0" never use BDAT even if offered
+ *   all_or_nothing    "1": refuse to send unless every recipient is accepted
+ * Returns 0, or -1 with a usage error (unknown key, bad value, CR/LF/NUL). */
+int smtpcore_config_set(smtpcore_config *cfg, const char *key, const char *value, smtpcore_error *err);
+
+void smtpcore_config_set_transcript(smtpcore_config *cfg, smtpcore_transcript_fn fn, void *userdata);
+
+/* ------------------------------------------------------------------ presets */
+
+typedef struct smtpcore_preset {
+    const char *name;        /* "gmail" */
+    const char *label;       /* "Gmail / Google Workspace" */
+    const char *host;        /* may contain "{region}" for amazon-ses */
+    int port;
+    smtpcore_security security;
+    const char *username_hint; /* user-name convention, e.g. "your full Gmail address" */
+} smtpcore_preset;
+
+/* NULL-terminated table of presets. */
+const smtpcore_preset *const *smtpcore_presets(void);
+const smtpcore_preset *smtpcore_preset_find(const char *name);
+
+/* ------------------------------------------------------------------ sending */
+
+typedef struct smtpcore_session smtpcore_session;
+
+/* Connect, read the greeting, EHLO, STARTTLS as the security mode says, EHLO
+ * again, and AUTH if credentials are set. Returns NULL on failure. */
+smtpcore_session *smtpcore_session_open(const smtpcore_config *cfg, smtpcore_error *err);
+
+/* Send QUIT (best effort), close the connection and free the session. NULL is fine. */
+void smtpcore_session_close(smtpcore_session *s);
+
+/* What the server said about itself. */
+typedef struct smtpcore_session_info {
+    const char *greeting;          /* greeting text */
+    const char *ehlo_before_tls;   /* EHLO reply lines before STARTTLS ('\n'-joined), NULL if no STARTTLS */
+    const char *ehlo;              /* EHLO reply lines in force now */
+    int tls;                       /* 1 if the connection is encrypted */
+    const char *tls_version;       /* "TLSv1.3" or NULL */
+    const char *tls_cipher;        /* cipher name or NULL */
+    const char *auth_mechanism;    /* mechanism used, or NULL if no AUTH */
+    uint64_t max_size;             /* SIZE limit the server announced, 0 if none */
+    unsigned capabilities;         /* SMTPCORE_CAP_* bits */
+} smtpcore_session_info;
+
+#define SMTPCORE_CAP_PIPELINING  (1u << 0)
+#define SMTPCORE_CAP_SIZE        (1u << 1)
+#define SMTPCORE_CAP_8BITMIME    (1u << 2)
+#define SMTPCORE_CAP_SMTPUTF8    (1u << 3)
+#define SMTPCORE_CAP_CHUNKING    (1u << 4)
+#define SMTPCORE_CAP_DSN         (1u << 5)
+#define SMTPCORE_CAP_ENHANCED    (1u << 6)
+#define SMTPCORE_CAP_STARTTLS    (1u << 7)
+#define SMTPCORE_CAP_AUTH        (1u << 8)
+#define SMTPCORE_CAP_BINARYMIME  (1u << 9)
+
+/* Valid until the session is closed. */
+const smtpcore_session_info *smtpcore_session_get_info(const smtpcore_session *s);
+
+/* DSN options (RFC 3461). All optional. */
+typedef enum smtpcore_dsn_ret { SMTPCORE_DSN_RET_DEFAULT = 0, SMTPCORE_DSN_RET_FULL, SMTPCORE_DSN_RET_HDRS } smtpcore_dsn_ret;
+#define SMTPCORE_NOTIFY_NEVER   (1u << 0)
+#define SMTPCORE_NOTIFY_SUCCESS (1u << 1)
+#define SMTPCORE_NOTIFY_FAILURE (1u << 2)
+#define SMTPCORE_NOTIFY_DELAY   (1u << 3)
+
+typedef struct smtpcore_recipient {
+    const char *address;     /* bare address, no angle brackets */
+    unsigned notify;         /* SMTPCORE_NOTIFY_* bits, 0 = server default */
+    const char *orcpt;       /* original recipient (address), or NULL */
+} smtpcore_recipient;
+
+typedef struct smtpcore_envelope {
+    const char *sender;                 /* "" for the null reverse-path (bounces) */
+    const smtpcore_recipient *recipients;
+    size_t n_recipients;
+    smtpcore_dsn_ret dsn_ret;
+    const char *dsn_envid;              /* xtext-encoded for us; printable ASCII only */
+    int all_or_nothing;                 /* -1: the config's setting; 0/1 override */
+} smtpcore_envelope;
+
+/* A message body the engine pulls from. read() fills up to n bytes and
+ * returns how many (0 at the end), or -1 on failure (the transaction is
+ * aborted and nothing is claimed sent). */
+typedef struct smtpcore_source {
+    long long (*read)(void *ctx, char *buf, size_t n);
+    void *ctx;
+    uint64_t size_hint;   /* expected size in bytes for SIZE=, 0 if unknown */
+    int eight_bit;        /* 1 if the body has 8-bit bytes (BODY=8BITMIME), -1 unknown (assume yes) */
+} smtpcore_source;
+
+/* Per-recipient outcome. */
+typedef struct smtpcore_rcpt_status {
+    const char *address;
+    int accepted;          /* 1 if the server accepted this recipient and the message */
+    int code;
+    char enhanced[16];
+    const char *text;
+} smtpcore_rcpt_status;
+
+typedef struct smtpcore_result smtpcore_result;
+
+size_t smtpcore_result_count(const smtpcore_result *r);
+const smtpcore_rcpt_status *smtpcore_result_get(const smtpcore_result *r, size_t i);
+size_t smtpcore_result_accepted(const smtpcore_result *r);  /* how many recipients accepted */
+int smtpcore_result_code(const smtpcore_result *r);         /* final reply code (250) */
+const char *smtpcore_result_enhanced(const smtpcore_result *r);
+const char *smtpcore_result_text(const smtpcore_result *r);  /* final reply text, often with a queue id */
+void smtpcore_result_free(smtpcore_result *r);
+
+/* Send one message. On success (the server accepted the message for at least
+ * one recipient, or for all with all_or_nothing) returns 0 and *out holds
+ * the per-recipient result. On failure returns -1; *out is still set (when
+ * out is non-NULL and the envelope got that far) so callers can see which
+ * recipients were refused. The session stays usable after a transaction-level
+ * failure (RSET is sent); after a connection-level failure it is dead and
+ * every later call fails with the same error. */
+int smtpcore_session_send(smtpcore_session *s, const smtpcore_envelope *env, const smtpcore_source *src,
+                          smtpcore_result **out, smtpcore_error *err);
+
+/* Convenience: send a message held in memory. 8-bit content is detected. */
+int smtpcore_session_send_bytes(smtpcore_session *s, const smtpcore_envelope *env, const char *msg, size_t len,
+                                smtpcore_result **out, smtpcore_error *err);
+
+int smtpcore_session_noop(smtpcore_session *s, smtpcore_error *err);
+int smtpcore_session_rset(smtpcore_session *s, smtpcore_error *err);
+
+/* ------------------------------------------------------------------ helpers */
+
+/* The plain-language hint for a failure, or NULL. Also set in every error. */
+const char *smtpcore_hint_for(smtpcore_category cat, int code, const char *enhanced);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
