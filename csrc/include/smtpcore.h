@@ -2,7 +2,7 @@
  * smtpcore — send email over SMTP, fast and safely.
  *
  * This is the only header front ends include. Handles are opaque; every
- * *_new/*_open has a matching *_free/*_close. A handle may be used from one
+ * create/open function has a matching free/close. A handle may be used from one
  * thread at a time. Functions that can fail return 0 on success and -1 on
  * failure, and fill the smtpcore_error the caller passes (which may be NULL).
  */
