@@ -77,7 +77,7 @@ static net_tls_ctx *session_tls_ctx(smtpcore_session *s, smtpcore_error *err)
 {
     if (!s->tls) {
         net_tls_opts o = {
-            .verify = s->cfg->tls_verify,
+            .insecure_no_verify = !s->cfg->tls_verify,
             .ca_file = s->cfg->ca_file,
             .ca_dir = s->cfg->ca_dir,
             .client_cert = s->cfg->client_cert,

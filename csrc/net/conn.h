@@ -15,7 +15,7 @@
 #include "smtpcore.h"
 
 typedef struct net_tls_opts {
-    int verify;                 /* 1: verify chain and host name (default); 0: accept anything */
+    int insecure_no_verify;     /* 0 (default): verify chain and host name; 1: accept any certificate */
     const char *ca_file;        /* NULL: system default store */
     const char *ca_dir;
     const char *client_cert;    /* PEM, optional */

@@ -35,7 +35,7 @@ int smtp_sasl_offered(const char *offered, smtp_sasl_mech m);
 
 typedef struct smtp_sasl smtp_sasl;
 
-/* secret is the password, or the bearer token for XOAUTH2. authzid may be NULL. */
+/* secret is the password, or the bearer token for XOAUTH2. */
 smtp_sasl *smtp_sasl_new(smtp_sasl_mech m, const char *user, const char *secret, smtpcore_error *err);
 void smtp_sasl_free(smtp_sasl *s);
 
@@ -56,5 +56,11 @@ int smtp_sasl_finish(smtp_sasl *s, smtpcore_error *err);
 
 /* For XOAUTH2 failures: the decoded JSON error the server sent, or NULL. */
 const char *smtp_sasl_server_error(const smtp_sasl *s);
+
+/* For tests: use this SCRAM client nonce instead of a random one (so known
+ * exchanges such as RFC 7677's can be replayed byte for byte). Call before
+ * smtp_sasl_initial(). Ignored unless nonce is 1..128 printable ASCII
+ * characters without ','. Never call it outside tests. */
+void smtp_sasl_test_set_nonce(smtp_sasl *s, const char *nonce);
 
 #endif

@@ -35,9 +35,9 @@ void tl_dump_bytes(const char *label, const char *p, size_t n)
 /* Run all tests, or those whose names contain argv[1]. */
 int tl_run(const struct tl_case *cases, size_t n, int argc, char **argv)
 {
-    int passed = 0, failed = 0;
+    volatile int passed = 0, failed = 0;
     const char *filter = argc > 1 ? argv[1] : NULL;
-    for (size_t i = 0; i < n; i++) {
+    for (volatile size_t i = 0; i < n; i++) {
         if (filter && !strstr(cases[i].name, filter))
             continue;
         tl_current = cases[i].name;
