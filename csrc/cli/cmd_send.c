@@ -89,6 +89,11 @@ int cli_cmd_send(int argc, char **argv)
     }
     smtpcore_envelope env = {.sender = from, .recipients = rcpts, .n_recipients = n_rcpts, .all_or_nothing = -1};
     smtpcore_source src = {.read = file_read, .ctx = in, .size_hint = size > 0 ? (uint64_t)size : 0, .eight_bit = -1};
+    /* Refuse a bad envelope before connecting: nothing reaches the server. */
+    if (smtpcore_envelope_check(&env, &err) < 0) {
+        code = cli_report_error(&c, "send", &err);
+        goto out;
+    }
     s = smtpcore_session_open(c.cfg, &err);
     if (!s) {
         code = cli_report_error(&c, "connection", &err);

@@ -100,6 +100,12 @@ static int do_handshake(smtpcore_session *s, smtpcore_error *err)
     return 0;
 }
 
+/* The category hint for "connect" is about reaching the server; losing an
+ * established session needs other advice. */
+static const char lost_connection_hint[] =
+    "The server closed the connection in the middle of the session. Servers do this when they reject a client "
+    "(rate limits, block lists, policy) or crash; check the server's log, or try again later.";
+
 /* Write out everything the engine has queued. */
 static int flush_output(smtpcore_session *s, smtpcore_error *err)
 {
@@ -107,8 +113,11 @@ static int flush_output(smtpcore_session *s, smtpcore_error *err)
     const char *p = smtp_engine_output(s->eng, &len);
     if (!len)
         return 0;
-    if (net_conn_write_all(s->conn, p, len, s->cfg->timeout_ms, err) < 0)
+    if (net_conn_write_all(s->conn, p, len, s->cfg->timeout_ms, err) < 0) {
+        if (err && err->category == SMTPCORE_ERR_CONNECT)
+            err->hint = lost_connection_hint;
         return -1;
+    }
     smtp_engine_consume_output(s->eng, len);
     return 0;
 }
@@ -173,9 +182,11 @@ static smtp_want pump(smtpcore_session *s)
         if (n > 0) {
             smtp_engine_feed(s->eng, buf, (size_t)n);
         } else {
-            if (n == 0)
+            if (n == 0) {
                 sc_err_set(&err, SMTPCORE_ERR_CONNECT, 0, NULL, NULL,
                            "the server closed the connection unexpectedly");
+                err.hint = lost_connection_hint;
+            }
             else if (err.category == SMTPCORE_ERR_TIMEOUT)
                 sc_err_set(&err, SMTPCORE_ERR_TIMEOUT, 0, NULL, NULL, "no reply from the server within %d ms",
                            s->cfg->timeout_ms);

@@ -212,6 +212,10 @@ void smtpcore_result_free(smtpcore_result *r);
 int smtpcore_session_send(smtpcore_session *s, const smtpcore_envelope *env, const smtpcore_source *src,
                           smtpcore_result **out, smtpcore_error *err);
 
+/* Check an envelope without sending anything: addresses, DSN options, and
+ * anything that could inject protocol. 0, or -1 with a usage error. */
+int smtpcore_envelope_check(const smtpcore_envelope *env, smtpcore_error *err);
+
 /* Convenience: send a message held in memory. 8-bit content is detected. */
 int smtpcore_session_send_bytes(smtpcore_session *s, const smtpcore_envelope *env, const char *msg, size_t len,
                                 smtpcore_result **out, smtpcore_error *err);

@@ -140,6 +140,11 @@ int smtp_check_envelope(const smtpcore_envelope *env, smtpcore_error *err)
     return 0;
 }
 
+int smtpcore_envelope_check(const smtpcore_envelope *env, smtpcore_error *err)
+{
+    return smtp_check_envelope(env, err);
+}
+
 /* xtext (RFC 3461 4): '+', '=' and anything outside '!'..'~' as +HH. */
 static int append_xtext(sc_buf *out, const char *s)
 {
