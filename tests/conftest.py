@@ -27,6 +27,15 @@ def cli_path():
     return path
 
 
+@pytest.fixture(scope="session")
+def probe_path(cli_path):
+    """tests/integration/session_probe.c, built next to the CLI."""
+    path = os.path.join(os.path.dirname(cli_path), "session_probe")
+    if not os.access(path, os.X_OK):
+        pytest.fail("session_probe is not built at %s" % path)
+    return path
+
+
 class CLI:
     """Runs the smtpcore command-line tool; the password goes through the
     environment, never the command line."""
