@@ -30,14 +30,27 @@ build() { # dir, extra cmake args...
         cmake --build "$dir" -j "$(nproc)" >>"$dir.log" 2>&1
 }
 
-run_unit() { # build dir, label
-    local dir=$1 label=$2 t log
+run_unit() { # build dir, label, [wrapper command...]
+    local dir=$1 label=$2 t log rc
+    shift 2
     for t in "$dir"/test_*; do
         [ -x "$t" ] || continue
         log="$out/$label-$(basename "$t").log"
-        if "$t" >"$log" 2>&1; then :; else echo "FAILED: $label $(basename "$t")"; sed 's/^/    /' "$log" | grep -v '^    ok ' | tail -n 40; fi
-        grep -qE '^[0-9]+ passed, [0-9]+ failed' "$log" || fail_suite "$label $(basename "$t") (crashed)"
-        add_counts "$log"
+        "$@" "$t" >"$log" 2>&1
+        rc=$?
+        if grep -qE '^[0-9]+ passed, [0-9]+ failed' "$log"; then
+            add_counts "$log"
+            # A clean count with a failing exit is a sanitizer or valgrind finding.
+            if [ "$rc" -ne 0 ] && grep -qE '^[0-9]+ passed, 0 failed' "$log"; then
+                fail_suite "$label $(basename "$t") (exit $rc)"
+            fi
+        else
+            fail_suite "$label $(basename "$t") (crashed, exit $rc)"
+        fi
+        if [ "$rc" -ne 0 ]; then
+            echo "FAILED: $label $(basename "$t")"
+            grep -v '^ok ' "$log" | tail -n 40 | sed 's/^/    /'
+        fi
     done
 }
 
@@ -49,6 +62,12 @@ else
     fail_suite "build"; tail -n 50 "$root/build/ci.log"
 fi
 
+echo "== C unit tests under valgrind memcheck"
+if [ -x "$root/build/ci/test_engine" ]; then
+    run_unit "$root/build/ci" valgrind valgrind -q --error-exitcode=99 --leak-check=full \
+        --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+fi
+
 echo "== C unit tests under ASan+UBSan"
 if build "$root/build/asan" -DSMTPCORE_SANITIZE=ON; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -57,14 +76,18 @@ else
     fail_suite "sanitizer build"; tail -n 50 "$root/build/asan.log"
 fi
 
-echo "== integration tests (Postfix, Dovecot, fault server)"
-if [ -x "$root/build/ci/smtpcore" ]; then
-    SMTPCORE_CLI="$root/build/ci/smtpcore" "$PY" -m pytest -q -p no:cacheprovider \
-        --junitxml="$out/pytest.xml" tests/servers tests/faultserver tests/integration >"$out/pytest.log" 2>&1
+run_pytest() { # label, CLI path, pytest arguments...
+    local label=$1 cli=$2 rc p f sk
+    shift 2
+    SMTPCORE_CLI="$cli" "$PY" -m pytest -q -p no:cacheprovider --junitxml="$out/$label.xml" "$@" \
+        >"$out/$label.log" 2>&1
     rc=$?
-    tail -n 30 "$out/pytest.log"
-    if [ -f "$out/pytest.xml" ]; then
-        read -r p f s < <("$PY" - "$out/pytest.xml" <<'PYEOF'
+    tail -n 30 "$out/$label.log"
+    if [ ! -f "$out/$label.xml" ]; then
+        fail_suite "$label (no report, exit $rc)"
+        return
+    fi
+    read -r p f sk < <("$PY" - "$out/$label.xml" <<'PYEOF'
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 suites = [root] if root.tag == "testsuite" else list(root)
@@ -73,14 +96,25 @@ f = sum(int(x.get("failures", 0)) + int(x.get("errors", 0)) for x in suites)
 s = sum(int(x.get("skipped", 0)) for x in suites)
 print(t - f - s, f, s)
 PYEOF
-        )
-        passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-        [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && fail_suite "pytest exited $rc"
-    else
-        fail_suite "pytest (no report)"
-    fi
+    )
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + sk))
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then fail_suite "$label (pytest exit $rc)"; fi
+}
+
+echo "== integration tests (Postfix, Dovecot, fault server)"
+if [ -x "$root/build/ci/smtpcore" ]; then
+    run_pytest pytest "$root/build/ci/smtpcore" tests/servers tests/faultserver tests/integration
 else
     fail_suite "integration tests (no CLI built)"
+fi
+
+echo "== fault and attack tests with the ASan+UBSan build of the CLI"
+if [ -x "$root/build/asan/smtpcore" ]; then
+    ASAN_OPTIONS=detect_leaks=1:exitcode=86 UBSAN_OPTIONS=halt_on_error=1:exitcode=86 \
+        run_pytest pytest-asan "$root/build/asan/smtpcore" tests/integration/test_faults.py \
+        tests/integration/test_auth_scripted.py tests/integration/test_session_postfix.py
+else
+    fail_suite "sanitizer integration tests (no CLI built)"
 fi
 
 summary="$passed passed, $failed failed"
