@@ -4,9 +4,9 @@
 set -euo pipefail
 
 packages=(
-    build-essential cmake pkg-config libssl-dev openssl ca-certificates
+    build-essential cmake pkg-config libssl-dev libidn2-dev openssl ca-certificates
     clang libclang-rt-14-dev valgrind
-    python3 python3-pytest
+    python3 python3-pytest python3-dkim
     postfix dovecot-core
     iproute2 procps
 )
