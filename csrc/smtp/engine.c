@@ -252,6 +252,12 @@ static smtpcore_category classify(const smtp_reply *r, smtpcore_category dflt)
         return SMTPCORE_ERR_RELAY;
     if (r->code == 530 || (enh[0] && strcmp(enh + 1, ".7.0") == 0 && contains_word(text, "authentication")))
         return SMTPCORE_ERR_AUTH;
+    /* Servers often judge the sender only at RCPT time (Postfix's
+     * smtpd_delay_reject): X.1.7/X.1.8 (RFC 3463) and their words say so. */
+    if (enh[0] && (strcmp(enh + 1, ".1.7") == 0 || strcmp(enh + 1, ".1.8") == 0))
+        return SMTPCORE_ERR_SENDER;
+    if (contains_word(text, "sender address rejected") || contains_word(text, "not owned by user"))
+        return SMTPCORE_ERR_SENDER;
     return dflt;
 }
 
