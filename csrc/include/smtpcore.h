@@ -223,6 +223,110 @@ int smtpcore_session_send_bytes(smtpcore_session *s, const smtpcore_envelope *en
 int smtpcore_session_noop(smtpcore_session *s, smtpcore_error *err);
 int smtpcore_session_rset(smtpcore_session *s, smtpcore_error *err);
 
+/* ------------------------------------------------------------------ messages */
+
+/* A message description: addresses, subject, text, HTML, inline images,
+ * attachments, headers. Rendering it gives RFC 5322/MIME bytes as a stream;
+ * attachments are read from their files chunk by chunk while sending, so a
+ * message is never held in memory whole. */
+typedef struct smtpcore_message smtpcore_message;
+
+smtpcore_message *smtpcore_message_new(void);
+void smtpcore_message_free(smtpcore_message *m);
+
+/* Addresses are RFC 5322 text: "Name <a@example.com>" or "a@example.com";
+ * the add_* functions take comma-separated lists and may be called again to
+ * add more. Invalid addresses are usage errors naming the problem. */
+int smtpcore_message_set_from(smtpcore_message *m, const char *mailbox, smtpcore_error *err);
+int smtpcore_message_set_sender(smtpcore_message *m, const char *mailbox, smtpcore_error *err);
+int smtpcore_message_add_to(smtpcore_message *m, const char *list, smtpcore_error *err);
+int smtpcore_message_add_cc(smtpcore_message *m, const char *list, smtpcore_error *err);
+int smtpcore_message_add_bcc(smtpcore_message *m, const char *list, smtpcore_error *err);  /* envelope only */
+int smtpcore_message_add_reply_to(smtpcore_message *m, const char *list, smtpcore_error *err);
+/* The envelope sender (Return-Path) when it differs from Sender/From; "" for a null sender. */
+int smtpcore_message_set_envelope_sender(smtpcore_message *m, const char *address, smtpcore_error *err);
+
+int smtpcore_message_set_subject(smtpcore_message *m, const char *utf8, smtpcore_error *err);
+int smtpcore_message_set_text(smtpcore_message *m, const char *utf8, size_t len, smtpcore_error *err);
+int smtpcore_message_set_html(smtpcore_message *m, const char *utf8, size_t len, smtpcore_error *err);
+/* An iCalendar invitation (text/calendar; method=REQUEST by default) shown by
+ * mail clients as an invitation; also attached as invite.ics. */
+int smtpcore_message_set_calendar(smtpcore_message *m, const char *ics, size_t len, const char *method,
+                                  smtpcore_error *err);
+
+/* Attachments. filename NULL: the file's base name; content_type NULL: from
+ * the extension. Only plain files are read (no URLs or stream wrappers); the
+ * file is opened when the message is rendered. */
+int smtpcore_message_attach_file(smtpcore_message *m, const char *path, const char *filename,
+                                 const char *content_type, smtpcore_error *err);
+int smtpcore_message_attach_data(smtpcore_message *m, const void *data, size_t len, const char *filename,
+                                 const char *content_type, smtpcore_error *err);
+/* Inline images for the HTML part, referenced there as "cid:<content_id>". */
+int smtpcore_message_embed_file(smtpcore_message *m, const char *path, const char *content_id,
+                                const char *content_type, smtpcore_error *err);
+int smtpcore_message_embed_data(smtpcore_message *m, const void *data, size_t len, const char *content_id,
+                                const char *filename, const char *content_type, smtpcore_error *err);
+
+/* Any other header. Message-ID, In-Reply-To, References, List-Unsubscribe,
+ * List-Unsubscribe-Post and Date are structured and go as given (ASCII,
+ * validated); other values are text and are encoded as needed. Fields the
+ * message manages (From, To, Cc, Bcc, Subject, MIME-Version, Content-*) are
+ * refused here. A later add of Message-ID or Date replaces the earlier one. */
+int smtpcore_message_add_header(smtpcore_message *m, const char *name, const char *value, smtpcore_error *err);
+
+/* Deterministic output: boundaries, Message-ID and (unless set) Date derive
+ * from the seed, so the same description always gives the same bytes. */
+void smtpcore_message_set_seed(smtpcore_message *m, uint64_t seed);
+/* Date from a Unix time and a zone offset in minutes east of UTC. */
+int smtpcore_message_set_date(smtpcore_message *m, long long unix_time, int utc_offset_minutes, smtpcore_error *err);
+
+typedef struct smtpcore_dkim {
+    const char *domain;          /* d= */
+    const char *selector;        /* s= */
+    const char *private_key_pem; /* RSA (>= 1024 bits) or Ed25519 */
+    size_t private_key_len;      /* 0: strlen */
+    const char *canonicalization;/* "relaxed/relaxed" (default), "simple/simple", "relaxed/simple", "simple/relaxed" */
+    const char *headers;         /* colon-separated h= list, NULL for the default; From is always signed */
+    long long timestamp;         /* t=; 0: now (or none with a seed); -1: omit */
+} smtpcore_dkim;
+
+/* Sign with DKIM when rendering; may be called twice (e.g. RSA and Ed25519). */
+int smtpcore_message_add_dkim(smtpcore_message *m, const smtpcore_dkim *dkim, smtpcore_error *err);
+
+/* What the transport allows; smtpcore_session_send_message fills these from
+ * the server's EHLO. */
+#define SMTPCORE_RENDER_8BIT     (1u << 0)  /* 8BITMIME: text may go as 8bit */
+#define SMTPCORE_RENDER_SMTPUTF8 (1u << 1)  /* SMTPUTF8: raw UTF-8 in headers and addresses */
+
+/* Exact size of the rendered message (files are stat'ed, not read; with
+ * DKIM the body is read once to sign it). */
+int smtpcore_message_size(const smtpcore_message *m, unsigned flags, uint64_t *size, smtpcore_error *err);
+
+/* Render to memory (for small messages, tests, --print). *out is malloc'd; free with free(). */
+int smtpcore_message_to_bytes(const smtpcore_message *m, unsigned flags, char **out, size_t *len,
+                              smtpcore_error *err);
+
+/* Render as a stream. */
+typedef struct smtpcore_message_reader smtpcore_message_reader;
+smtpcore_message_reader *smtpcore_message_reader_new(const smtpcore_message *m, unsigned flags, smtpcore_error *err);
+/* Fill up to n bytes: returns the count, 0 at the end, -1 on failure (a file
+ * went missing or changed size: nothing may be claimed sent). */
+long long smtpcore_message_reader_read(smtpcore_message_reader *r, char *buf, size_t n, smtpcore_error *err);
+uint64_t smtpcore_message_reader_size(const smtpcore_message_reader *r);
+void smtpcore_message_reader_free(smtpcore_message_reader *r);
+
+/* The envelope the message implies: sender (envelope sender, else Sender,
+ * else From) and recipients (To, Cc, Bcc, without duplicates), as addr-specs
+ * in the form the flags allow. Strings are owned by the message and valid
+ * until it changes. */
+int smtpcore_message_envelope(smtpcore_message *m, unsigned flags, const char **sender,
+                              const char *const **recipients, size_t *n, smtpcore_error *err);
+
+/* Send a message through an open session: envelope from the message,
+ * 8BITMIME/SMTPUTF8 from the server, SIZE from the exact size, body streamed. */
+int smtpcore_session_send_message(smtpcore_session *s, smtpcore_message *m, smtpcore_result **out,
+                                  smtpcore_error *err);
+
 /* ------------------------------------------------------------------ helpers */
 
 /* The plain-language hint for a failure, or NULL. Also set in every error. */

@@ -40,7 +40,7 @@ void mime_scan_init(mime_scan *s);
 void mime_scan_update(mime_scan *s, const void *data, size_t n);
 void mime_scan_finish(mime_scan *s);
 
-/* The encoding to use. is_text: text/* content whose line breaks may be
+/* The encoding to use. is_text: a text type whose line breaks may be
  * normalised to CRLF. allow_8bit: the transport has 8BITMIME.
  * Text: 7bit if ASCII with lines <= 998; else 8bit if allowed, valid UTF-8,
  * no controls and lines <= 998; else quoted-printable if mostly ASCII
@@ -65,10 +65,10 @@ uint64_t mime_b64_encoded_size(uint64_t n);
  * starting with '.' or "From " has that first character encoded, so the body
  * survives dot-stuffing-unaware relays and mbox. */
 typedef struct mime_qp_enc {
-    char line[80];      /* the current output line being built */
-    size_t len;
-    int pending_cr;
-    int pending_ws;     /* internal */
+    size_t col;               /* characters on the current encoded line */
+    unsigned char hold[8];    /* input bytes waiting for lookahead (at most 5) */
+    size_t nhold;
+    int pending_cr;           /* the last input byte was CR: a LF right after belongs to it */
 } mime_qp_enc;
 void mime_qp_enc_init(mime_qp_enc *e);
 int mime_qp_enc_update(mime_qp_enc *e, const void *data, size_t n, sc_buf *out);
