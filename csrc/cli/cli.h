@@ -17,6 +17,7 @@ enum {
 typedef struct cli_ctx {
     smtpcore_config *cfg;
     int verbose;
+    int stats;                   /* --stats: report time and peak memory at exit */
     int have_password;                 /* print the transcript as it happens */
     char **transcript;           /* collected lines, shown on failure */
     size_t n_transcript, cap_transcript;
@@ -34,6 +35,9 @@ void cli_ctx_free(cli_ctx *c);
 int cli_report_error(cli_ctx *c, const char *what, const smtpcore_error *err);
 void cli_print_transcript(cli_ctx *c, FILE *out);
 void cli_connection_usage(FILE *out);
+/* With --stats, one line on stderr: elapsed time and the process's peak memory. */
+void cli_report_stats(const cli_ctx *c, long long started_ms);
+long long cli_now_ms(void);
 
 int cli_cmd_check(int argc, char **argv);
 int cli_cmd_send(int argc, char **argv);

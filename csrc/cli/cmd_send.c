@@ -84,6 +84,7 @@ static int send_composed(cli_ctx *c, cli_compose *comp, const char *from, const 
 
 int cli_cmd_send(int argc, char **argv)
 {
+    long long started = cli_now_ms();
     cli_ctx c;
     cli_ctx_init(&c, "smtpcore send");
     if (!c.cfg)
@@ -189,6 +190,7 @@ int cli_cmd_send(int argc, char **argv)
         cli_print_transcript(&c, stdout);
     code = smtpcore_result_accepted(res) < n_rcpts ? CLI_EXIT_PARTIAL : CLI_EXIT_OK;
 out:
+    cli_report_stats(&c, started);
     smtpcore_result_free(res);
     smtpcore_session_close(s);
     if (in && in != stdin)

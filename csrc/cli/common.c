@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,7 +76,8 @@ void cli_connection_usage(FILE *out)
           "  --connect-timeout MS     default 30000\n"
           "  --timeout MS             per reply, default 60000\n"
           "  --no-pipelining, --no-chunking\n"
-          "  -v, --verbose            print the (redacted) protocol transcript as it happens\n",
+          "  -v, --verbose            print the (redacted) protocol transcript as it happens\n"
+          "  --stats                  print elapsed time and peak memory when done\n",
           out);
 }
 
@@ -120,6 +122,10 @@ int cli_connection_option(cli_ctx *c, int argc, char **argv, int *i)
     const char *a = argv[*i];
     if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
         c->verbose = 1;
+        return 1;
+    }
+    if (!strcmp(a, "--stats")) {
+        c->stats = 1;
         return 1;
     }
     for (size_t k = 0; k < sizeof switches / sizeof switches[0]; k++)
@@ -186,4 +192,33 @@ int cli_report_error(cli_ctx *c, const char *what, const smtpcore_error *err)
     if (!c->verbose && c->n_transcript)
         cli_print_transcript(c, stderr);
     return CLI_EXIT_CATEGORY_BASE + (int)err->category;
+}
+
+long long cli_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Peak resident memory of this program since exec (VmHWM), in KiB; getrusage
+ * would also count the memory of the process that started us before exec. */
+static long peak_rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long kib = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+void cli_report_stats(const cli_ctx *c, long long started_ms)
+{
+    if (c->stats)
+        fprintf(stderr, "stats: elapsed_ms=%lld peak_rss_kib=%ld\n", cli_now_ms() - started_ms, peak_rss_kib());
 }
