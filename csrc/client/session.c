@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "client/config.h"
+#include "client/session_internal.h"
 #include "net/conn.h"
 #include "smtp/engine.h"
 #include "smtp/envelope_check.h"
@@ -196,7 +197,19 @@ static smtp_want pump(smtpcore_session *s)
     }
 }
 
+static smtpcore_session *session_start(const smtpcore_config *cfg, int manual, smtpcore_error *err);
+
 smtpcore_session *smtpcore_session_open(const smtpcore_config *cfg, smtpcore_error *err)
+{
+    return session_start(cfg, 0, err);
+}
+
+smtpcore_session *smtpcore_session_connect(const smtpcore_config *cfg, smtpcore_error *err)
+{
+    return session_start(cfg, 1, err);
+}
+
+static smtpcore_session *session_start(const smtpcore_config *cfg, int manual, smtpcore_error *err)
 {
     if (!cfg) {
         sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "no configuration");
@@ -240,6 +253,7 @@ smtpcore_session *smtpcore_session_open(const smtpcore_config *cfg, smtpcore_err
         .use_pipelining = cfg->pipelining,
         .use_chunking = cfg->chunking,
         .all_or_nothing = cfg->all_or_nothing,
+        .manual = manual,
         .transcript = cfg->transcript,
         .transcript_userdata = cfg->transcript_userdata,
     };
@@ -411,4 +425,49 @@ static int simple(smtpcore_session *s, int (*cmd)(smtp_engine *), smtpcore_error
 }
 
 int smtpcore_session_noop(smtpcore_session *s, smtpcore_error *err) { return simple(s, smtp_engine_noop, err); }
+
+/* Run one manual step that the engine has just begun (rc from the engine). */
+static int finish_step(smtpcore_session *s, int rc, smtpcore_error *err)
+{
+    if (rc < 0)
+        return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "the session is busy");
+    smtp_want w = pump(s);
+    rc = smtp_engine_take_simple_result(s->eng, err);
+    settle(s, w);
+    return rc;
+}
+
+int smtpcore_session_ehlo(smtpcore_session *s, const char *name, smtpcore_error *err)
+{
+    if (check_alive(s, err) < 0)
+        return -1;
+    return finish_step(s, smtp_engine_ehlo(s->eng, name), err);
+}
+
+int smtpcore_session_starttls(smtpcore_session *s, smtpcore_error *err)
+{
+    if (check_alive(s, err) < 0)
+        return -1;
+    return finish_step(s, smtp_engine_starttls(s->eng), err);
+}
+
+int smtpcore_session_login(smtpcore_session *s, const char *user, const char *secret, const char *mechanism,
+                           smtpcore_error *err)
+{
+    if (check_alive(s, err) < 0)
+        return -1;
+    smtp_sasl_mech m = SMTP_SASL_NONE;
+    if (mechanism && *mechanism && (m = smtp_sasl_mech_from_name(mechanism)) == SMTP_SASL_NONE)
+        return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "unknown AUTH mechanism '%s'", mechanism);
+    return finish_step(s, smtp_engine_auth(s->eng, m, user, secret), err);
+}
+
+int smtpcore_session_last_reply(const smtpcore_session *s, const char **text)
+{
+    if (text)
+        *text = s && s->eng ? smtp_engine_last_text(s->eng) : "";
+    return s && s->eng ? smtp_engine_last_code(s->eng) : 0;
+}
 int smtpcore_session_rset(smtpcore_session *s, smtpcore_error *err) { return simple(s, smtp_engine_rset, err); }
+
+int sc_session_is_dead(const smtpcore_session *s) { return s->dead; }

@@ -121,6 +121,20 @@ typedef struct smtpcore_session smtpcore_session;
  * again, and AUTH if credentials are set. Returns NULL on failure. */
 smtpcore_session *smtpcore_session_open(const smtpcore_config *cfg, smtpcore_error *err);
 
+/* Step by step, as smtplib does it: connect (implicit TLS with security
+ * "tls") and read the greeting only; then smtpcore_session_ehlo,
+ * _starttls (handshake and EHLO again), _login. A failed step returns -1
+ * and leaves the session usable, unless the connection itself failed.
+ * Certificate checks and the plain-text AUTH refusal apply as always. */
+smtpcore_session *smtpcore_session_connect(const smtpcore_config *cfg, smtpcore_error *err);
+int smtpcore_session_ehlo(smtpcore_session *s, const char *name, smtpcore_error *err); /* name NULL: configured */
+int smtpcore_session_starttls(smtpcore_session *s, smtpcore_error *err);
+/* mechanism NULL: the strongest offered; "XOAUTH2" takes a bearer token as secret. */
+int smtpcore_session_login(smtpcore_session *s, const char *user, const char *secret, const char *mechanism,
+                           smtpcore_error *err);
+/* The server's last reply: returns its code (0 before any) and sets *text (valid until the next call). */
+int smtpcore_session_last_reply(const smtpcore_session *s, const char **text);
+
 /* Send QUIT (best effort), close the connection and free the session. NULL is fine. */
 void smtpcore_session_close(smtpcore_session *s);
 
@@ -326,6 +340,31 @@ int smtpcore_message_envelope(smtpcore_message *m, unsigned flags, const char **
  * 8BITMIME/SMTPUTF8 from the server, SIZE from the exact size, body streamed. */
 int smtpcore_session_send_message(smtpcore_session *s, smtpcore_message *m, smtpcore_result **out,
                                   smtpcore_error *err);
+
+/* ------------------------------------------------------------------ pool */
+
+/* A thread-safe pool of sessions to one server: many threads send at once
+ * over up to max_connections connections, each reused for many messages. */
+typedef struct smtpcore_pool smtpcore_pool;
+
+typedef struct smtpcore_pool_options {
+    size_t max_connections;             /* 0: 4 */
+    size_t max_messages_per_connection; /* 0: 100; then the connection is closed and a new one opened */
+    int idle_timeout_ms;                /* 0: 30000; idle connections older than this are closed */
+} smtpcore_pool_options;
+
+/* opts may be NULL. No connection is made until the first send. */
+smtpcore_pool *smtpcore_pool_new(const smtpcore_config *cfg, const smtpcore_pool_options *opts, smtpcore_error *err);
+/* Both block while every connection is busy. A connection the server closed
+ * while idle is replaced and the message retried once when nothing of it had
+ * been accepted. */
+int smtpcore_pool_send(smtpcore_pool *p, const smtpcore_envelope *env, const smtpcore_source *src,
+                       smtpcore_result **out, smtpcore_error *err);
+int smtpcore_pool_send_message(smtpcore_pool *p, smtpcore_message *m, smtpcore_result **out, smtpcore_error *err);
+/* Connections open right now (for tests and monitoring). */
+size_t smtpcore_pool_connections(smtpcore_pool *p);
+/* QUIT and close every connection and free the pool; no send may be running. */
+void smtpcore_pool_free(smtpcore_pool *p);
 
 /* ------------------------------------------------------------------ helpers */
 

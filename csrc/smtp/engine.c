@@ -103,6 +103,9 @@ struct smtp_engine {
     txn txn;
     int simple_done;
     smtpcore_error simple_err;
+    smtpcore_error auth_cancel;  /* manual mode: why an AUTH exchange was cancelled */
+    int last_code;
+    char *last_text;
 
     smtpcore_error err;      /* fatal error; category != OK once failed */
     smtp_engine_stats stats;
@@ -353,7 +356,9 @@ void smtp_engine_free(smtp_engine *e)
     free(e->ehlo_text_before_tls);
     smtp_sasl_free(e->sasl);
     smtpcore_error_clear(&e->simple_err);
+    smtpcore_error_clear(&e->auth_cancel);
     smtpcore_error_clear(&e->err);
+    free(e->last_text);
     free(e);
 }
 
@@ -465,7 +470,28 @@ static void start_auth(smtp_engine *e);
 static void session_ready(smtp_engine *e)
 {
     e->phase = PH_IDLE;
+    e->simple_done = 1;
     transcript_info(e, "session ready");
+}
+
+/* Manual mode: a step failed; the session goes on (smtplib raises and the
+ * caller may try something else). */
+static void step_fail(smtp_engine *e, smtpcore_category cat, const smtp_reply *r, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void step_fail(smtp_engine *e, smtpcore_category cat, const smtp_reply *r, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (r)
+        sc_err_set(&e->simple_err, cat, r->code, r->enhanced, smtp_reply_text(r), "%s", msg);
+    else
+        sc_err_set(&e->simple_err, cat, 0, NULL, NULL, "%s", msg);
+    transcript_info(e, "error: %s", msg);
+    e->simple_done = 1;
+    e->phase = PH_IDLE;
 }
 
 /* After the EHLO (or HELO) that counts: STARTTLS, AUTH, or ready. */
@@ -503,6 +529,10 @@ static void on_greeting(smtp_engine *e, const smtp_reply *r)
                     smtp_reply_text(r));
         return;
     }
+    if (e->opts.manual) {
+        session_ready(e);
+        return;
+    }
     send_ehlo(e);
 }
 
@@ -512,7 +542,10 @@ static void on_ehlo(smtp_engine *e, const smtp_reply *r)
         parse_capabilities(e, r);
         free(e->ehlo_text);
         e->ehlo_text = strdup(smtp_reply_text(r));
-        after_ehlo(e);
+        if (e->opts.manual)
+            session_ready(e);
+        else
+            after_ehlo(e);
         return;
     }
     /* RFC 5321 4.1.4: an old server that does not know EHLO gets HELO. */
@@ -522,20 +555,30 @@ static void on_ehlo(smtp_engine *e, const smtp_reply *r)
         send_cmd(e, CMD_HELO, 0, line, NULL);
         return;
     }
-    engine_fail(e, classify(r, SMTPCORE_ERR_PROTOCOL), r, "EHLO refused: %d %s", r->code, smtp_reply_text(r));
+    if (e->opts.manual)
+        step_fail(e, classify(r, SMTPCORE_ERR_PROTOCOL), r, "EHLO refused: %d %s", r->code, smtp_reply_text(r));
+    else
+        engine_fail(e, classify(r, SMTPCORE_ERR_PROTOCOL), r, "EHLO refused: %d %s", r->code, smtp_reply_text(r));
 }
 
 static void on_helo(smtp_engine *e, const smtp_reply *r)
 {
     if (r->code != 250) {
-        engine_fail(e, classify(r, SMTPCORE_ERR_PROTOCOL), r, "HELO refused: %d %s", r->code, smtp_reply_text(r));
+        if (e->opts.manual)
+            step_fail(e, classify(r, SMTPCORE_ERR_PROTOCOL), r, "HELO refused: %d %s", r->code, smtp_reply_text(r));
+        else
+            engine_fail(e, classify(r, SMTPCORE_ERR_PROTOCOL), r, "HELO refused: %d %s", r->code,
+                        smtp_reply_text(r));
         return;
     }
     e->caps = 0;
     e->max_size = 0;
     free(e->ehlo_text);
     e->ehlo_text = strdup(smtp_reply_text(r));
-    after_ehlo(e);
+    if (e->opts.manual)
+        session_ready(e);
+    else
+        after_ehlo(e);
 }
 
 static void on_starttls(smtp_engine *e, const smtp_reply *r)
@@ -551,6 +594,10 @@ static void on_starttls(smtp_engine *e, const smtp_reply *r)
             return;
         }
         e->phase = PH_TLS;
+        return;
+    }
+    if (e->opts.manual) {
+        step_fail(e, SMTPCORE_ERR_TLS, r, "the server refused STARTTLS: %d %s", r->code, smtp_reply_text(r));
         return;
     }
     if (e->opts.security == SMTPCORE_SECURITY_OPPORTUNISTIC) {
@@ -584,30 +631,45 @@ void smtp_engine_tls_started(smtp_engine *e)
 
 void smtp_engine_fail(smtp_engine *e, const smtpcore_error *cause) { engine_fail_with(e, cause); }
 
+/* Set-up failures end the session, except in manual mode where the caller
+ * decides (smtplib lets a failed login be retried). */
+#define setup_fail(e, ...) ((e)->opts.manual ? step_fail((e), __VA_ARGS__) : engine_fail((e), __VA_ARGS__))
+
+static void setup_fail_with(smtp_engine *e, const smtpcore_error *err)
+{
+    if (!e->opts.manual) {
+        engine_fail_with(e, err);
+        return;
+    }
+    sc_err_copy(&e->simple_err, err);
+    e->simple_done = 1;
+    e->phase = PH_IDLE;
+}
+
 static void start_auth(smtp_engine *e)
 {
     if (!e->tls_active && !e->opts.allow_plaintext_auth) {
-        engine_fail(e, SMTPCORE_ERR_TLS, NULL,
+        setup_fail(e, SMTPCORE_ERR_TLS, NULL,
                     "refusing to send the password over an unencrypted connection; use security 'starttls' "
                     "or 'tls', or allow plain-text authentication explicitly");
         return;
     }
     if (!(e->caps & SMTPCORE_CAP_AUTH) || !e->auth_offered) {
-        engine_fail(e, SMTPCORE_ERR_AUTH, NULL,
+        setup_fail(e, SMTPCORE_ERR_AUTH, NULL,
                     "credentials were given but the server does not offer authentication (no AUTH in EHLO)");
         return;
     }
     smtp_sasl_mech m = e->opts.mechanism;
     if (m != SMTP_SASL_NONE) {
         if (!smtp_sasl_offered(e->auth_offered, m)) {
-            engine_fail(e, SMTPCORE_ERR_AUTH, NULL, "the server does not offer AUTH %s (it offers: %s)",
+            setup_fail(e, SMTPCORE_ERR_AUTH, NULL, "the server does not offer AUTH %s (it offers: %s)",
                         smtp_sasl_mech_name(m), e->auth_offered);
             return;
         }
     } else {
         m = smtp_sasl_choose(e->auth_offered, e->password != NULL, e->oauth2_token != NULL);
         if (m == SMTP_SASL_NONE) {
-            engine_fail(e, SMTPCORE_ERR_AUTH, NULL, "no authentication mechanism in common (the server offers: %s)",
+            setup_fail(e, SMTPCORE_ERR_AUTH, NULL, "no authentication mechanism in common (the server offers: %s)",
                         e->auth_offered);
             return;
         }
@@ -618,7 +680,7 @@ static void start_auth(smtp_engine *e)
     e->sasl = smtp_sasl_new(m, e->username ? e->username : "", secret ? secret : "", &err);
     char *ir = NULL;
     if (!e->sasl || smtp_sasl_initial(e->sasl, &ir, &err) < 0) {
-        engine_fail_with(e, &err);
+        setup_fail_with(e, &err);
         smtpcore_error_clear(&err);
         return;
     }
@@ -640,7 +702,7 @@ static void start_auth(smtp_engine *e)
     if (l && s)
         send_cmd(e, CMD_AUTH, 0, l, s);
     else
-        engine_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
+        setup_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
     if (l)
         free_secret(l);
     free(s);
@@ -659,10 +721,17 @@ static void on_auth(smtp_engine *e, const smtp_reply *r)
         char *resp = NULL;
         smtpcore_error err = {0};
         if (smtp_sasl_step(e->sasl, challenge, strlen(challenge), &resp, &err) < 0) {
-            engine_fail_with(e, &err);
-            smtpcore_error_clear(&err);
-            /* Cancel the exchange politely (RFC 4954: "*"), then close. */
+            /* Cancel the exchange (RFC 4954: "*"). In manual mode the server's
+             * answer to the cancel ends the step; otherwise the session ends. */
             send_raw(e, "*\r\n", 3);
+            transcript(e, SMTPCORE_DIR_CLIENT, "*", 1);
+            if (e->opts.manual) {
+                sc_err_copy(&e->auth_cancel, &err);
+                queue_push(e, CMD_AUTH, 0);
+            } else {
+                engine_fail_with(e, &err);
+            }
+            smtpcore_error_clear(&err);
             return;
         }
         size_t n = strlen(resp);
@@ -674,6 +743,7 @@ static void on_auth(smtp_engine *e, const smtp_reply *r)
     if (r->code == 235) {
         smtpcore_error err = {0};
         if (smtp_sasl_finish(e->sasl, &err) < 0) {
+            /* A server that cannot prove the password: never trust this session. */
             engine_fail_with(e, &err);
             smtpcore_error_clear(&err);
             return;
@@ -684,8 +754,13 @@ static void on_auth(smtp_engine *e, const smtp_reply *r)
         session_ready(e);
         return;
     }
+    if (e->auth_cancel.category != SMTPCORE_OK) {
+        setup_fail_with(e, &e->auth_cancel);
+        smtpcore_error_clear(&e->auth_cancel);
+        return;
+    }
     const char *detail = e->sasl ? smtp_sasl_server_error(e->sasl) : NULL;
-    engine_fail(e, r->code == 421 ? SMTPCORE_ERR_CONNECT : SMTPCORE_ERR_AUTH, r, "authentication failed: %d %s%s%s",
+    setup_fail(e, r->code == 421 ? SMTPCORE_ERR_CONNECT : SMTPCORE_ERR_AUTH, r, "authentication failed: %d %s%s%s",
                 r->code, smtp_reply_text(r), detail ? " " : "", detail ? detail : "");
 }
 
@@ -894,6 +969,9 @@ static void on_noop(smtp_engine *e, const smtp_reply *r)
 static void handle_reply(smtp_engine *e, const smtp_reply *r)
 {
     e->stats.replies++;
+    e->last_code = r->code;
+    free(e->last_text);
+    e->last_text = strdup(smtp_reply_text(r));
     if (e->opts.transcript) {
         /* One transcript line per reply line, as the server sent it. */
         const char *text = smtp_reply_text(r);
@@ -1211,6 +1289,87 @@ int smtp_engine_take_simple_result(smtp_engine *e, smtpcore_error *err)
         sc_err_copy(err, &e->simple_err);
         return -1;
     }
+    return 0;
+}
+
+int smtp_engine_last_code(const smtp_engine *e) { return e->last_code; }
+const char *smtp_engine_last_text(const smtp_engine *e) { return e->last_text ? e->last_text : ""; }
+
+/* Begin a manual step from idle. */
+static int step_begin(smtp_engine *e)
+{
+    if (e->phase != PH_IDLE)
+        return -1;
+    smtpcore_error_clear(&e->simple_err);
+    e->simple_done = 0;
+    return 0;
+}
+
+int smtp_engine_ehlo(smtp_engine *e, const char *name)
+{
+    if (step_begin(e) < 0)
+        return -1;
+    if (name && *name) {
+        if (!smtp_check_ehlo_name(name)) {
+            step_fail(e, SMTPCORE_ERR_USAGE, NULL, "invalid EHLO name");
+            return 0;
+        }
+        char *copy = strdup(name);
+        if (!copy)
+            return -1;
+        free(e->ehlo_name);
+        e->ehlo_name = copy;
+        e->opts.ehlo_name = copy;
+    }
+    send_ehlo(e);
+    return 0;
+}
+
+int smtp_engine_starttls(smtp_engine *e)
+{
+    if (step_begin(e) < 0)
+        return -1;
+    if (e->tls_active) {
+        step_fail(e, SMTPCORE_ERR_USAGE, NULL, "the connection is already encrypted");
+        return 0;
+    }
+    if (!(e->caps & SMTPCORE_CAP_STARTTLS)) {
+        step_fail(e, SMTPCORE_ERR_TLS, NULL, "the server does not offer STARTTLS (send EHLO first?)");
+        return 0;
+    }
+    e->phase = PH_STARTTLS;
+    e->tried_starttls = 1;
+    return send_cmd(e, CMD_STARTTLS, 0, "STARTTLS", NULL);
+}
+
+int smtp_engine_auth(smtp_engine *e, smtp_sasl_mech mechanism, const char *user, const char *secret)
+{
+    if (step_begin(e) < 0)
+        return -1;
+    if (!user || !secret || sc_has_ctl_breaks(user) || sc_has_ctl_breaks(secret)) {
+        step_fail(e, SMTPCORE_ERR_USAGE, NULL, "user name and password must be given, without CR or LF");
+        return 0;
+    }
+    char *u = strdup(user), *p = strdup(secret);
+    if (!u || !p) {
+        free(u);
+        free_secret(p);
+        return -1;
+    }
+    free(e->username);
+    e->username = u;
+    e->opts.username = u;
+    if (mechanism == SMTP_SASL_XOAUTH2) {
+        free_secret(e->oauth2_token);
+        e->oauth2_token = p;
+        e->opts.oauth2_token = p;
+    } else {
+        free_secret(e->password);
+        e->password = p;
+        e->opts.password = p;
+    }
+    e->opts.mechanism = mechanism;
+    start_auth(e);
     return 0;
 }
 

@@ -37,6 +37,9 @@ typedef struct smtp_engine_opts {
     int use_chunking;               /* use CHUNKING (BDAT) when offered */
     int all_or_nothing;
     size_t bdat_chunk_size;         /* 0: default (256 KiB) */
+    int manual;                     /* step by step (smtplib style): after the greeting the engine
+                                       waits for smtp_engine_ehlo/starttls/auth; failed steps are
+                                       reported by smtp_engine_take_simple_result, not fatal */
     smtpcore_transcript_fn transcript;
     void *transcript_userdata;
 } smtp_engine_opts;
@@ -115,6 +118,16 @@ int smtp_engine_noop(smtp_engine *e);
 int smtp_engine_rset(smtp_engine *e);
 /* The reply to the last NOOP/RSET: 0 if 2xx, else -1 with err. */
 int smtp_engine_take_simple_result(smtp_engine *e, smtpcore_error *err);
+/* Manual mode steps (each ends with SMTP_WANT_NOTHING, then
+ * smtp_engine_take_simple_result). name NULL: the configured EHLO name. */
+int smtp_engine_ehlo(smtp_engine *e, const char *name);
+int smtp_engine_starttls(smtp_engine *e);
+/* mechanism SMTP_SASL_NONE: the strongest offered. secret: the password, or the token for XOAUTH2. */
+int smtp_engine_auth(smtp_engine *e, smtp_sasl_mech mechanism, const char *user, const char *secret);
+/* The last reply the server sent (code 0 before any). */
+int smtp_engine_last_code(const smtp_engine *e);
+const char *smtp_engine_last_text(const smtp_engine *e);
+
 /* Queue QUIT; afterwards the engine wants to close. */
 void smtp_engine_quit(smtp_engine *e);
 

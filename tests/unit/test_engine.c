@@ -962,6 +962,65 @@ static void test_malformed_reply_is_protocol_error(void)
     smtp_engine_free(e);
 }
 
+/* smtplib-style steps: nothing happens until asked; a failed login can be retried. */
+static void test_manual_steps(void)
+{
+    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_STARTTLS);
+    o.manual = 1;
+    smtp_engine *e = new_engine(&o, 0);
+    REQUIRE(e);
+    srv(e, "220 server.test ESMTP\r\n");
+    OUT_IS(e, "");
+    CHECK_INT_EQ(smtp_engine_want(e), SMTP_WANT_NOTHING);
+    CHECK_INT_EQ(smtp_engine_last_code(e), 220);
+    smtpcore_error err = {0};
+    CHECK_INT_EQ(smtp_engine_ehlo(e, "me.example.test"), 0);
+    OUT_IS(e, "EHLO me.example.test\r\n");
+    srv(e, "250-server.test\r\n250-STARTTLS\r\n250 PIPELINING\r\n");
+    CHECK_INT_EQ(smtp_engine_take_simple_result(e, &err), 0);
+    CHECK_INT_EQ(smtp_engine_starttls(e), 0);
+    OUT_IS(e, "STARTTLS\r\n");
+    srv(e, "220 go ahead\r\n");
+    CHECK_INT_EQ(smtp_engine_want(e), SMTP_WANT_TLS);
+    smtp_engine_tls_started(e);
+    OUT_IS(e, "EHLO me.example.test\r\n");
+    srv(e, "250-server.test\r\n250 AUTH PLAIN LOGIN\r\n");
+    CHECK_INT_EQ(smtp_engine_take_simple_result(e, &err), 0);
+    CHECK_INT_EQ(smtp_engine_auth(e, SMTP_SASL_NONE, "alice", "wrong"), 0);
+    OUT_IS(e, "AUTH PLAIN AGFsaWNlAHdyb25n\r\n");
+    srv(e, "535 5.7.8 authentication failed\r\n");
+    CHECK_INT_EQ(smtp_engine_want(e), SMTP_WANT_NOTHING);
+    CHECK_INT_EQ(smtp_engine_take_simple_result(e, &err), -1);
+    CHECK_INT_EQ(err.category, SMTPCORE_ERR_AUTH);
+    CHECK_INT_EQ(err.code, 535);
+    smtpcore_error_clear(&err);
+    CHECK(smtp_engine_error(e) == NULL);
+    CHECK_INT_EQ(smtp_engine_auth(e, SMTP_SASL_NONE, "alice", "secret"), 0);
+    OUT_IS(e, "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
+    srv(e, "235 ok\r\n");
+    CHECK_INT_EQ(smtp_engine_take_simple_result(e, &err), 0);
+    smtp_engine_free(e);
+}
+
+static void test_manual_login_refused_in_clear_text(void)
+{
+    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_STARTTLS);
+    o.manual = 1;
+    smtp_engine *e = new_engine(&o, 0);
+    srv(e, "220 hi\r\n");
+    smtp_engine_ehlo(e, NULL);
+    OUT_IS(e, "EHLO client.test\r\n");
+    srv(e, "250-server.test\r\n250 AUTH PLAIN\r\n");
+    smtpcore_error err = {0};
+    CHECK_INT_EQ(smtp_engine_take_simple_result(e, &err), 0);
+    smtp_engine_auth(e, SMTP_SASL_NONE, "alice", "secret");
+    OUT_IS(e, "");
+    CHECK_INT_EQ(smtp_engine_take_simple_result(e, &err), -1);
+    CHECK_INT_EQ(err.category, SMTPCORE_ERR_TLS);
+    smtpcore_error_clear(&err);
+    smtp_engine_free(e);
+}
+
 TEST_MAIN({"greeting_and_capabilities", test_greeting_and_capabilities}, {"helo_fallback", test_helo_fallback},
           {"greeting_421", test_greeting_421}, {"greeting_554", test_greeting_554},
           {"starttls_missing_in_required_mode", test_starttls_missing_in_required_mode},
@@ -994,4 +1053,6 @@ TEST_MAIN({"greeting_and_capabilities", test_greeting_and_capabilities}, {"helo_
           {"unexpected_reply_while_idle", test_unexpected_reply_while_idle},
           {"421_mid_transaction", test_421_mid_transaction}, {"noop_and_rset", test_noop_and_rset},
           {"byte_at_a_time", test_byte_at_a_time},
-          {"malformed_reply_is_protocol_error", test_malformed_reply_is_protocol_error})
+          {"malformed_reply_is_protocol_error", test_malformed_reply_is_protocol_error},
+          {"manual_steps", test_manual_steps},
+          {"manual_login_refused_in_clear_text", test_manual_login_refused_in_clear_text})
