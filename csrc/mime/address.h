@@ -14,7 +14,7 @@
 typedef struct mime_mailbox {
     char *display_name;  /* UTF-8 with quoting/escapes and RFC 2047 words decoded; NULL if none */
     char *local;         /* local part as it goes on the wire: dot-atom, or quoted-string with its quotes */
-    char *domain;        /* domain as given (UTF-8 U-labels allowed), lowercased; or an address literal "[...]" */
+    char *domain;        /* domain in U-labels (UTS 46, NFC), lowercased; or an address literal "[...]" */
     char *domain_ascii;  /* the domain in A-labels (UTS 46 / IDNA2008 via libidn2); same as domain if ASCII */
     int local_utf8;      /* 1 if the local part has non-ASCII characters (needs SMTPUTF8) */
 } mime_mailbox;
