@@ -64,13 +64,13 @@ fi
 
 echo "== C unit tests under valgrind memcheck"
 if [ -x "$root/build/ci/test_engine" ]; then
-    run_unit "$root/build/ci" valgrind valgrind -q --error-exitcode=99 --leak-check=full \
+    SMTPCORE_TEST_SLOW=1 run_unit "$root/build/ci" valgrind valgrind -q --error-exitcode=99 --leak-check=full \
         --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 fi
 
 echo "== C unit tests under ASan+UBSan"
 if build "$root/build/asan" -DSMTPCORE_SANITIZE=ON; then
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    SMTPCORE_TEST_SLOW=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         run_unit "$root/build/asan" asan
 else
     fail_suite "sanitizer build"; tail -n 50 "$root/build/asan.log"
@@ -115,6 +115,17 @@ if [ -x "$root/build/asan/smtpcore" ]; then
         tests/integration/test_auth_scripted.py tests/integration/test_session_postfix.py
 else
     fail_suite "sanitizer integration tests (no CLI built)"
+fi
+
+echo "== fuzz targets (${SMTPCORE_FUZZ_SECONDS:-20} s each; scripts/fuzz.sh --long 600 for the long runs)"
+bash scripts/fuzz.sh "${SMTPCORE_FUZZ_SECONDS:-20}" >"$out/fuzz.log" 2>&1
+rc=$?
+grep -E '^(ok|FAIL) ' "$out/fuzz.log"
+if grep -qE '^[0-9]+ passed, [0-9]+ failed' "$out/fuzz.log"; then
+    add_counts "$out/fuzz.log"
+    if [ "$rc" -ne 0 ] && grep -qE '^[0-9]+ passed, 0 failed' "$out/fuzz.log"; then fail_suite "fuzz (exit $rc)"; fi
+else
+    fail_suite "fuzz (no summary, exit $rc)"; tail -n 30 "$out/fuzz.log"
 fi
 
 summary="$passed passed, $failed failed"

@@ -1245,7 +1245,12 @@ int smtp_engine_take_result(smtp_engine *e, smtpcore_result **out, smtpcore_erro
     if (!t->active)
         return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "no transaction");
     int rc = 0;
-    if (e->phase == PH_FAILED) {
+    if (t->final_ok && !t->failed) {
+        /* The server accepted the message; whatever went wrong afterwards
+         * (a stray reply, a dropped connection) does not change that, and
+         * reporting a failure would invite a duplicate resend. */
+        rc = 0;
+    } else if (e->phase == PH_FAILED) {
         sc_err_copy(err, t->failed ? &t->err : &e->err);
         rc = -1;
     } else if (!t->done) {

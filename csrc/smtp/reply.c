@@ -76,7 +76,9 @@ static int is_digit(char c) { return c >= '0' && c <= '9'; }
  * subject and detail), followed by a space or the end. Returns its length or 0. */
 static size_t parse_enhanced(const char *t, size_t n, int code)
 {
-    if (n < 5 || t[0] != (char)('0' + code / 100) || t[1] != '.')
+    /* RFC 3463 defines classes 2, 4 and 5 only (no enhanced code on 3xx). */
+    int cls = code / 100;
+    if (n < 5 || (cls != 2 && cls != 4 && cls != 5) || t[0] != (char)('0' + cls) || t[1] != '.')
         return 0;
     size_t i = 2, d = 0;
     while (i < n && is_digit(t[i]) && d < 3) i++, d++;

@@ -898,6 +898,30 @@ static void test_421_mid_transaction(void)
     smtp_engine_free(e);
 }
 
+/* A stray reply right after the final 250 breaks the session, but the
+ * message was accepted: report it sent, never invite a duplicate. */
+static void test_accepted_then_stray_reply_is_still_sent(void)
+{
+    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
+    smtp_engine *e = open_plain(EHLO_CAPS, &o);
+    REQUIRE(e);
+    env_fixture f;
+    make_env(&f, 1);
+    smtpcore_error err = {0};
+    REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
+    OUT_IS(e, "MAIL FROM:<sender@example.test>\r\nRCPT TO:<rcpt0@example.test>\r\nDATA\r\n");
+    srv(e, "250 ok\r\n250 ok\r\n354 go\r\n");
+    smtp_engine_body_end(e);
+    OUT_IS(e, ".\r\n");
+    srv(e, "250 2.0.0 Ok: queued as 4ABC\r\n250 stray\r\n");
+    CHECK_INT_EQ(smtp_engine_want(e), SMTP_WANT_CLOSE);
+    smtpcore_result *res = NULL;
+    CHECK_INT_EQ(smtp_engine_take_result(e, &res, &err), 0);
+    CHECK_INT_EQ(smtpcore_result_accepted(res), 1);
+    smtpcore_result_free(res);
+    smtp_engine_free(e);
+}
+
 static void test_noop_and_rset(void)
 {
     smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
@@ -1051,7 +1075,8 @@ TEST_MAIN({"greeting_and_capabilities", test_greeting_and_capabilities}, {"helo_
           {"data_source_failure_kills_connection", test_data_source_failure_kills_connection},
           {"connection_lost_mid_data", test_connection_lost_mid_data},
           {"unexpected_reply_while_idle", test_unexpected_reply_while_idle},
-          {"421_mid_transaction", test_421_mid_transaction}, {"noop_and_rset", test_noop_and_rset},
+          {"421_mid_transaction", test_421_mid_transaction},
+          {"accepted_then_stray_reply_is_still_sent", test_accepted_then_stray_reply_is_still_sent}, {"noop_and_rset", test_noop_and_rset},
           {"byte_at_a_time", test_byte_at_a_time},
           {"malformed_reply_is_protocol_error", test_malformed_reply_is_protocol_error},
           {"manual_steps", test_manual_steps},

@@ -77,6 +77,9 @@ static void test_enhanced_code_must_match_class(void)
     const char *in = "550 2.1.1 odd\r\n";
     REQUIRE(parse_all(in, strlen(in), 64, &r, &count) == 0);
     CHECK_STR_EQ(r.enhanced, "");
+    const char *in3 = "354 3.0.0 go ahead\r\n";
+    REQUIRE(parse_all(in3, strlen(in3), 64, &r, &count) == 0);
+    CHECK_STR_EQ(r.enhanced, "");
     const char *in2 = "550 5.1.10 unknown\r\n";
     REQUIRE(parse_all(in2, strlen(in2), 64, &r, &count) == 0);
     CHECK_STR_EQ(r.enhanced, "5.1.10");

@@ -56,3 +56,9 @@ int tl_run(const struct tl_case *cases, size_t n, int argc, char **argv)
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
+
+long tl_slack_ms(void)
+{
+    const char *v = getenv("SMTPCORE_TEST_SLOW");
+    return v && *v && strcmp(v, "0") != 0 ? 1000 : 0;
+}

@@ -22,6 +22,10 @@ extern jmp_buf tl_abort;
 void tl_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void tl_dump_bytes(const char *label, const char *p, size_t n);
 int tl_run(const struct tl_case *cases, size_t n, int argc, char **argv);
+/* Extra milliseconds allowed above a timing bound: 0 normally, more when the
+ * tests run under valgrind or a sanitizer (SMTPCORE_TEST_SLOW=1), where time
+ * measures the tool, not the code. */
+long tl_slack_ms(void);
 
 #define CHECK(cond) \
     do { if (!(cond)) tl_fail(__FILE__, __LINE__, "CHECK(%s)", #cond); } while (0)
