@@ -19,6 +19,8 @@
 
 #define READ_CHUNK 16384
 #define BODY_CHUNK 65536
+/* Output held back while body bytes keep coming (one TCP send for a small message). */
+#define COALESCE_LIMIT 65536
 
 struct smtpcore_session {
     smtpcore_config *cfg;
@@ -143,6 +145,12 @@ static smtp_want pump(smtpcore_session *s)
     unsigned long replies_seen = smtp_engine_get_stats(s->eng)->replies;
     for (;;) {
         smtpcore_error err = {0};
+        /* Write coalescing: while the engine wants body bytes, let small
+         * output wait so envelope, BDAT header and body share one write. */
+        size_t pending;
+        smtp_engine_output(s->eng, &pending);
+        if (smtp_engine_want(s->eng) == SMTP_WANT_BODY && pending < COALESCE_LIMIT)
+            return SMTP_WANT_BODY;
         if (flush_output(s, &err) < 0) {
             smtp_engine_connection_lost(s->eng, &err);
             smtpcore_error_clear(&err);
