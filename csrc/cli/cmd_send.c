@@ -49,13 +49,14 @@ static int send_composed(cli_ctx *c, cli_compose *comp, const char *from, const 
         if (!r)
             return cli_report_error(c, "composing", err);
         char buf[65536];
-        long long got;
-        while ((got = smtpcore_message_reader_read(r, buf, sizeof buf, err)) > 0)
-            fwrite(buf, 1, (size_t)got, stdout);
+        long long got = 0;
+        int write_failed = 0; /* e.g. a full disk: never exit 0 with the message cut short */
+        while (!write_failed && (got = smtpcore_message_reader_read(r, buf, sizeof buf, err)) > 0)
+            write_failed = fwrite(buf, 1, (size_t)got, stdout) != (size_t)got;
         smtpcore_message_reader_free(r);
         if (got < 0)
             return cli_report_error(c, "composing", err);
-        return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_CATEGORY_BASE + SMTPCORE_ERR_LOCAL;
+        return !write_failed && fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_CATEGORY_BASE + SMTPCORE_ERR_LOCAL;
     }
     smtpcore_session *s = smtpcore_session_open(c->cfg, err);
     if (!s)

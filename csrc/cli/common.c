@@ -211,8 +211,10 @@ static long peak_rss_kib(void)
     char line[256];
     long kib = -1;
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+        if (strncmp(line, "VmHWM:", 6) == 0) { /* strtol, not sscanf: no undefined overflow */
+            kib = strtol(line + 6, NULL, 10);
             break;
+        }
     fclose(f);
     return kib;
 }

@@ -73,7 +73,7 @@ typedef void (*smtpcore_transcript_fn)(void *userdata, smtpcore_dir dir, const c
 
 smtpcore_config *smtpcore_config_new(void);
 void smtpcore_config_free(smtpcore_config *cfg);
-smtpcore_config *smtpcore_config_copy(const smtpcore_config *cfg);
+smtpcore_config *smtpcore_config_copy(const smtpcore_config *src);
 
 /* Set one option by name; the single entry point front ends use. Keys:
  *   preset            provider preset name (sets host, port, security; see smtpcore_presets)

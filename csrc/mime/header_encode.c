@@ -816,7 +816,7 @@ static void put_extended(folder *f, const char *pname, const unsigned char *v, s
             i += cl;
         }
         if (i >= n && sc_buf_append_str(scratch, suffix) < 0)
-            f->oom = 1;
+            f->oom = 1; /* two appends that fail the same way. NOLINT(bugprone-branch-clone) */
         else if (i < n && sc_buf_append(scratch, ";", 1) < 0)
             f->oom = 1;
         fold_put(f, " ", 1, sc_buf_ptr(scratch), sc_buf_size(scratch));

@@ -280,6 +280,7 @@ static int bio_sock_destroy(BIO *b)
 
 /* Never let OpenSSL prompt on the terminal for a key passphrase (its default
  * for encrypted PEM keys): an encrypted key without a passphrase just fails. */
+/* OpenSSL's pem_password_cb type fixes the signature. NOLINTNEXTLINE(readability-non-const-parameter) */
 static int no_passphrase(char *buf, int size, int rwflag, void *userdata)
 {
     (void)buf, (void)size, (void)rwflag, (void)userdata;

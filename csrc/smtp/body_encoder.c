@@ -38,6 +38,7 @@ int smtp_body_encoder_write(smtp_body_encoder *e, const char *data, size_t n, sc
         memcpy(o, data + i, j - i);
         o += j - i;
         if (j == n) {
+            /* i stays the count of input bytes consumed. NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores) */
             i = j;
             break;
         }
@@ -47,6 +48,7 @@ int smtp_body_encoder_write(smtp_body_encoder *e, const char *data, size_t n, sc
         if (data[j] == '\r') {
             if (j + 1 == n) {
                 e->pending_cr = 1;
+                /* i stays the count of input bytes consumed. NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores) */
                 i = n;
                 break;
             }

@@ -848,6 +848,8 @@ static void decide_envelope(smtp_engine *e)
         for (size_t i = 0; i < t->n_rcpt && !first; i++)
             if (!t->rcpt_ok[i])
                 first = &t->result->rcpts[i];
+        /* first is set: accepted < n_rcpt means some rcpt_ok[i] is 0 (on_rcpt sets both together).
+         * NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
         sc_err_set(&t->err, SMTPCORE_ERR_RECIPIENT, first->code, first->enhanced, first->text,
                    "%zu of %zu recipients refused (first: <%s>); nothing sent (all-or-nothing)",
                    t->n_rcpt - t->accepted, t->n_rcpt, first->address);

@@ -59,6 +59,7 @@ int smtp_check_address(const char *addr)
         p++;
         for (;;) {
             unsigned char c = (unsigned char)*p;
+            /* NUL is named on purpose: it ends the string. NOLINTNEXTLINE(misc-redundant-expression) */
             if (c == '\0' || c < 32 || c == 127)
                 return 0;
             if (c == '"')
@@ -66,6 +67,7 @@ int smtp_check_address(const char *addr)
             if (c == '\\') {
                 p++;
                 c = (unsigned char)*p;
+                /* NUL is named on purpose: it ends the string. NOLINTNEXTLINE(misc-redundant-expression) */
                 if (c == '\0' || c < 32 || c == 127)
                     return 0;
             }

@@ -14,7 +14,7 @@ int sc_utf8_valid(const char *str, size_t n)
         unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
         if (c >= 0xC2 && c <= 0xDF) need = 1;
         else if (c == 0xE0) need = 2, lo = 0xA0;
-        else if (c >= 0xE1 && c <= 0xEC) need = 2;
+        else if (c >= 0xE1 && c <= 0xEC) need = 2; /* a table: same length, other range. NOLINT(bugprone-branch-clone) */
         else if (c == 0xED) need = 2, hi = 0x9F;  /* no surrogates */
         else if (c >= 0xEE && c <= 0xEF) need = 2;
         else if (c == 0xF0) need = 3, lo = 0x90;

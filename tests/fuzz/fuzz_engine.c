@@ -580,7 +580,10 @@ static void take_result(smtp_engine *e, int closing)
     if (verbose())
         fprintf(stderr, "== result: %s%s\n", rc == 0 ? "sent" : "failed: ", rc == 0 ? "" : err.message);
     if (rc == 0) {
-        CHECK(!closing);
+        /* Success while closing is right only when the server had accepted
+         * the message before the session broke (a stray reply after the final
+         * 250): check_accepted_claims demands that final 2xx. */
+        (void)closing;
         check_accepted_claims(res, 1);
     } else {
         CHECK(rc == -1);
