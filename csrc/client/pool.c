@@ -240,6 +240,12 @@ int smtpcore_pool_send_message(smtpcore_pool *p, smtpcore_message *m, smtpcore_r
         *out = NULL;
     if (!m)
         return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "no message");
+    /* A message without From or recipients fails here, before connecting. */
+    const char *sender;
+    const char *const *rcpts;
+    size_t n;
+    if (smtpcore_message_envelope(m, SMTPCORE_RENDER_SMTPUTF8, &sender, &rcpts, &n, err) < 0)
+        return -1;
     return pool_run(p, send_described, m, out, err);
 }
 

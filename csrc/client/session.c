@@ -481,3 +481,5 @@ int smtpcore_session_last_reply(const smtpcore_session *s, const char **text)
 int smtpcore_session_rset(smtpcore_session *s, smtpcore_error *err) { return simple(s, smtp_engine_rset, err); }
 
 int sc_session_is_dead(const smtpcore_session *s) { return s->dead; }
+
+int smtpcore_session_is_open(const smtpcore_session *s) { return s && !s->dead; }

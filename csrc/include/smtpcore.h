@@ -77,6 +77,7 @@ smtpcore_config *smtpcore_config_copy(const smtpcore_config *src);
 
 /* Set one option by name; the single entry point front ends use. Keys:
  *   preset            provider preset name (sets host, port, security; see smtpcore_presets)
+ *   region            for presets whose host has "{region}" (amazon-ses: "eu-west-1")
  *   host, port        server; port 0 = the security mode's default (587, 465, 25)
  *   security          "starttls" | "tls" | "opportunistic" | "none"
  *   username, password
@@ -161,6 +162,9 @@ typedef struct smtpcore_session_info {
 #define SMTPCORE_CAP_STARTTLS    (1u << 7)
 #define SMTPCORE_CAP_AUTH        (1u << 8)
 #define SMTPCORE_CAP_BINARYMIME  (1u << 9)
+
+/* 1 while the connection is usable; 0 once it failed (every call would fail). */
+int smtpcore_session_is_open(const smtpcore_session *s);
 
 /* Valid until the session is closed. */
 const smtpcore_session_info *smtpcore_session_get_info(const smtpcore_session *s);

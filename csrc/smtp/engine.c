@@ -261,6 +261,10 @@ static smtpcore_category classify(const smtp_reply *r, smtpcore_category dflt)
         return SMTPCORE_ERR_SENDER;
     if (contains_word(text, "sender address rejected") || contains_word(text, "not owned by user"))
         return SMTPCORE_ERR_SENDER;
+    /* A recipient refused with "access denied" under 5.7.1 is a policy
+     * refusal of this client (unauthenticated submission), not a bad address. */
+    if (dflt == SMTPCORE_ERR_RECIPIENT && enh[0] && strcmp(enh + 1, ".7.1") == 0 && contains_word(text, "access denied"))
+        return SMTPCORE_ERR_RELAY;
     return dflt;
 }
 

@@ -554,6 +554,28 @@ static void test_sender_refused_drains_and_resets(void)
     smtp_engine_free(e);
 }
 
+/* Unauthenticated submission: Postfix's "Recipient address rejected: Access
+ * denied" is a refusal of the client, so it gets the relay advice. */
+static void test_access_denied_is_relay(void)
+{
+    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
+    smtp_engine *e = open_plain(EHLO_CAPS, &o);
+    REQUIRE(e);
+    env_fixture f;
+    make_env(&f, 1);
+    smtpcore_error err = {0};
+    REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
+    OUT_IS(e, "MAIL FROM:<sender@example.test>\r\nRCPT TO:<rcpt0@example.test>\r\nDATA\r\n");
+    srv(e, "250 ok\r\n554 5.7.1 <rcpt0@example.test>: Recipient address rejected: Access denied\r\n"
+           "554 5.5.1 Error: no valid recipients\r\n");
+    OUT_IS(e, "RSET\r\n");
+    srv(e, "250 ok\r\n");
+    CHECK_INT_EQ(smtp_engine_take_result(e, NULL, &err), -1);
+    CHECK_INT_EQ(err.category, SMTPCORE_ERR_RELAY);
+    smtpcore_error_clear(&err);
+    smtp_engine_free(e);
+}
+
 /* Postfix delays sender checks to RCPT time: the refusal names the sender. */
 static void test_sender_refused_at_rcpt_time(void)
 {
@@ -1064,6 +1086,7 @@ TEST_MAIN({"greeting_and_capabilities", test_greeting_and_capabilities}, {"helo_
           {"sender_refused_drains_and_resets", test_sender_refused_drains_and_resets},
           {"relay_denied_category", test_relay_denied_category},
           {"sender_refused_at_rcpt_time", test_sender_refused_at_rcpt_time},
+          {"access_denied_is_relay", test_access_denied_is_relay},
           {"message_too_large_after_data", test_message_too_large_after_data},
           {"size_over_announced_limit_refused_locally", test_size_over_announced_limit_refused_locally},
           {"injection_in_addresses_refused", test_injection_in_addresses_refused},
