@@ -76,6 +76,19 @@ else
     fail_suite "sanitizer build"; tail -n 50 "$root/build/asan.log"
 fi
 
+echo "== static analysis (clang-tidy, cppcheck; one check per tool and file)"
+bash scripts/static-analysis.sh >"$out/static-analysis.log" 2>&1
+sa_rc=$?
+if grep -qE '^[0-9]+ passed, [0-9]+ failed' "$out/static-analysis.log"; then
+    add_counts "$out/static-analysis.log"
+    if [ "$sa_rc" -ne 0 ] && grep -qE '^[0-9]+ passed, 0 failed' "$out/static-analysis.log"; then
+        fail_suite "static analysis (exit $sa_rc)"
+    fi
+else
+    fail_suite "static analysis (no summary, exit $sa_rc)"
+fi
+[ "$sa_rc" -eq 0 ] || grep -vE '^== ' "$out/static-analysis.log" | head -n 80 | sed 's/^/    /'
+
 run_pytest() { # label, CLI path, pytest arguments...
     local label=$1 cli=$2 rc p f sk
     shift 2
