@@ -130,6 +130,34 @@ else
     fail_suite "sanitizer integration tests (no CLI built)"
 fi
 
+run_suite() { # label, command...: a script that ends with "N passed, N failed[, N skipped]"
+    local label=$1 rc line p f sk
+    shift
+    "$@" >"$out/$label.log" 2>&1
+    rc=$?
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out/$label.log" | tail -n 1)
+    if [ -z "$line" ]; then
+        fail_suite "$label (no summary, exit $rc)"; tail -n 40 "$out/$label.log" | sed 's/^/    /'
+        return
+    fi
+    echo "   $label: $line"
+    p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+    f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+    sk=$(echo "$line" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p')
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + ${sk:-0}))
+    if [ "$rc" -ne 0 ]; then
+        [ "$f" -eq 0 ] && fail_suite "$label (exit $rc)"
+        grep -E 'FAIL|Error|error' "$out/$label.log" | head -n 30 | sed 's/^/    /'
+    fi
+}
+
+echo "== PHP extension (.phpt through run-tests.php, then under valgrind)"
+run_suite php bash tests/php/run.sh
+run_suite php-valgrind bash tests/php/run.sh --valgrind
+
+echo "== WordPress plugin (PHPUnit in a real WordPress, headless Chromium)"
+run_suite wordpress bash tests/wordpress/run.sh
+
 echo "== fuzz targets (${SMTPCORE_FUZZ_SECONDS:-20} s each; scripts/fuzz.sh --long 600 for the long runs)"
 bash scripts/fuzz.sh "${SMTPCORE_FUZZ_SECONDS:-20}" >"$out/fuzz.log" 2>&1
 rc=$?
