@@ -15,7 +15,7 @@
 #
 # Results: tests/output/wordpress-phpunit.xml (JUnit), tests/output/wordpress/
 # (browser results, screenshots, server logs); screenshots of the settings and
-# test-email pages are also copied to docs/.
+# test-email pages are also copied to docs/ when SMTPCORE_WP_UPDATE_DOCS=1.
 #
 # Environment: SMTPCORE_PHP_EXT=/path/smtpcore.so (use that build),
 # SMTPCORE_WP_SKIP_PHPUNIT=1, SMTPCORE_WP_SKIP_BROWSER=1,
