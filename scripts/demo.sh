@@ -50,6 +50,19 @@ printf 'From: Alice <alice@example.test>\r\nTo: Bob <bob@example.test>\r\nSubjec
     "$cli" send --host localhost --port "$port" --ca-file "$ca" --user alice@example.test \
         --from alice@example.test --to bob@example.test
 
+echo "== the same through Python (smtpcore extension)"
+venv="$root/build/demo-venv"
+[ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv --system-site-packages "$venv"
+"$venv/bin/pip" install -q --no-build-isolation --disable-pip-version-check "$root" >/dev/null 2>&1 ||
+    { echo "pip install . failed"; exit 1; }
+SMTPCORE_PORT="$port" SMTPCORE_CA="$ca" "$venv/bin/python" -c '
+import os, smtpcore
+msg = smtpcore.Message(from_="Alice <alice@example.test>", to=["Dave <dave@example.test>"],
+                       subject="Hello from Python", text="Sent by the smtpcore Python extension.\n")
+with smtpcore.Client("localhost", int(os.environ["SMTPCORE_PORT"]), ca_file=os.environ["SMTPCORE_CA"],
+                     username="alice@example.test", password=os.environ["SMTPCORE_PASSWORD"]) as client:
+    print("sent:", client.send(msg).message)'
+
 echo "== the same through PHP (SmtpCore extension)"
 SMTPCORE_PORT="$port" SMTPCORE_CA="$ca" php -d extension="$root/modules/smtpcore.so" -r '
 $m = (new SmtpCore\Message())->from("Alice <alice@example.test>")->to("Carol <carol@example.test>")
@@ -72,5 +85,5 @@ show() { # mailbox
 }
 echo "== delivered"
 show bob
+show dave
 show carol
-echo "Python front end: not built yet (see the open issues)."

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config libssl-dev libidn2-dev openssl ca-certificates
     clang libclang-rt-14-dev valgrind
-    python3 python3-pytest python3-dkim
+    python3 python3-dev python3-venv python3-setuptools python3-wheel python3-pytest python3-dkim
     postfix dovecot-core
     iproute2 procps
 )

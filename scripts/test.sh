@@ -151,6 +151,9 @@ run_suite() { # label, command...: a script that ends with "N passed, N failed[,
     fi
 }
 
+echo "== Python extension (pip install . into a venv, pytest)"
+run_suite python bash tests/python/run.sh
+
 echo "== PHP extension (.phpt through run-tests.php, then under valgrind)"
 run_suite php bash tests/php/run.sh
 run_suite php-valgrind bash tests/php/run.sh --valgrind
