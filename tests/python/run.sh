@@ -41,4 +41,21 @@ fi
 
 cd "$root"
 "$venv/bin/python" -m pytest -q -p no:cacheprovider --junitxml=tests/output/python.xml tests/python
-exit $?
+status=$?
+# One closing line the project's test command can count.
+/usr/bin/python3 - tests/output/python.xml "$status" <<'PYEOF'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print("0 passed, 1 failed")
+    sys.exit(0)
+suites = [root] if root.tag == "testsuite" else list(root)
+t = sum(int(x.get("tests", 0)) for x in suites)
+f = sum(int(x.get("failures", 0)) + int(x.get("errors", 0)) for x in suites)
+s = sum(int(x.get("skipped", 0)) for x in suites)
+if int(sys.argv[2]) != 0 and f == 0:
+    f = 1
+print("%d passed, %d failed, %d skipped" % (t - f - s, f, s))
+PYEOF
+exit $status
