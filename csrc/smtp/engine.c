@@ -134,6 +134,20 @@ static void transcript_info(smtp_engine *e, const char *fmt, ...)
     transcript(e, SMTPCORE_DIR_INFO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
+/* Record an error in dst, with the server's reply when there is one;
+ * the message is formatted by the caller (fmt/ap). */
+static void record_error(smtpcore_error *dst, smtpcore_category cat, const smtp_reply *r, char *msg, size_t size,
+                         const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+static void record_error(smtpcore_error *dst, smtpcore_category cat, const smtp_reply *r, char *msg, size_t size,
+                         const char *fmt, va_list ap)
+{
+    vsnprintf(msg, size, fmt, ap);
+    if (r)
+        sc_err_set(dst, cat, r->code, r->enhanced, smtp_reply_text(r), "%s", msg);
+    else
+        sc_err_set(dst, cat, 0, NULL, NULL, "%s", msg);
+}
+
 static void engine_fail(smtp_engine *e, smtpcore_category cat, const smtp_reply *r, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -144,12 +158,8 @@ static void engine_fail(smtp_engine *e, smtpcore_category cat, const smtp_reply 
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    record_error(&e->err, cat, r, msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (r)
-        sc_err_set(&e->err, cat, r->code, r->enhanced, smtp_reply_text(r), "%s", msg);
-    else
-        sc_err_set(&e->err, cat, 0, NULL, NULL, "%s", msg);
     transcript_info(e, "error: %s", msg);
     e->phase = PH_FAILED;
     e->q_len = 0;
@@ -487,12 +497,8 @@ static void step_fail(smtp_engine *e, smtpcore_category cat, const smtp_reply *r
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    record_error(&e->simple_err, cat, r, msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (r)
-        sc_err_set(&e->simple_err, cat, r->code, r->enhanced, smtp_reply_text(r), "%s", msg);
-    else
-        sc_err_set(&e->simple_err, cat, 0, NULL, NULL, "%s", msg);
     transcript_info(e, "error: %s", msg);
     e->simple_done = 1;
     e->phase = PH_IDLE;
@@ -782,12 +788,8 @@ static void txn_fail(smtp_engine *e, smtpcore_category cat, const smtp_reply *r,
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    record_error(&t->err, cat, r, msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (r)
-        sc_err_set(&t->err, cat, r->code, r->enhanced, smtp_reply_text(r), "%s", msg);
-    else
-        sc_err_set(&t->err, cat, 0, NULL, NULL, "%s", msg);
     transcript_info(e, "transaction failed: %s", msg);
 }
 
