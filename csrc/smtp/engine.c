@@ -598,7 +598,9 @@ static void on_starttls(smtp_engine *e, const smtp_reply *r)
          * could have been injected by an attacker (CVE-2021-22947, "NO
          * STARTTLS"): refuse to go on rather than guess. */
         if (smtp_reply_parser_pending(&e->parser) || e->q_len) {
-            engine_fail(e, SMTPCORE_ERR_TLS, r,
+            /* No reply code: the 220 was not a refusal, and callers must not
+             * mistake this for "the server declined STARTTLS". */
+            engine_fail(e, SMTPCORE_ERR_TLS, NULL,
                         "the server sent data after its STARTTLS reply, before encryption "
                         "(possible STARTTLS response injection); closing");
             return;

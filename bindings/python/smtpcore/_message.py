@@ -9,12 +9,13 @@ import email.message
 import email.utils
 import io
 import os
+import stat
 import tempfile
 import weakref
 from typing import IO, Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _core
-from ._errors import UsageError
+from ._errors import LocalError, UsageError
 
 __all__ = ["Message", "flatten_email_message"]
 
@@ -77,6 +78,23 @@ def _file_name(f: Any) -> Optional[str]:
         return os.path.basename(name)
     return None
 
+
+
+def _check_plain_file(path: Any) -> None:
+    """Refuse what the core refuses for attachment paths: URLs, devices, FIFOs, directories."""
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "surrogateescape")
+    if "\0" in text:
+        raise UsageError("a file name must not contain NUL")
+    if "://" in text:
+        raise UsageError("attachments are read from plain files, not URLs")
+    try:
+        st = os.stat(text)
+    except OSError as e:
+        raise LocalError("cannot read attachment file %r: %s" % (text, e.strerror)) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise UsageError("%r is not a regular file" % text)
 
 class Message:
     """An email message, composed by smtpcore's C core.
@@ -253,7 +271,10 @@ class Message:
         if isinstance(source, (str, os.PathLike)) and filename is None:
             self._m.embed_file(source, cid, content_type)
         elif isinstance(source, (str, os.PathLike)):
-            with open(source, "rb") as f:  # a different part name: inline images are small
+            # A different part name: read it here (inline images are small), but
+            # only from a plain file, as the core does for paths.
+            _check_plain_file(source)
+            with open(source, "rb") as f:
                 self._m.embed_data(f.read(), cid, filename, content_type)
         elif isinstance(source, (bytes, bytearray, memoryview)):
             self._m.embed_data(source, cid, filename, content_type)

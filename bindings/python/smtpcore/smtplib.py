@@ -207,6 +207,10 @@ def _bare(addr: str) -> str:
     """The address smtplib's quoteaddr would put between the angle brackets."""
     if not isinstance(addr, str):
         raise TypeError("addresses must be str, not %s" % type(addr).__name__)
+    if any(c in addr for c in "\r\n\0"):
+        # smtplib's parseaddr would quietly drop them; an address that contains
+        # a line break is refused instead (bpo-43124).
+        raise UsageError("an address must not contain CR, LF or NUL")
     if addr.strip() == "<>":
         return ""
     name, bare = email.utils.parseaddr(addr)
