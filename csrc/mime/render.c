@@ -124,6 +124,20 @@ static int leaf_encoding(const leaf *l, unsigned flags, mime_cte *cte, uint64_t 
         *encoded = mime_b64_encoded_size(*raw);
         return 0;
     }
+    if (!l->is_text) {
+        /* Non-text content goes as base64 as soon as one byte rules out 7bit
+         * (mime_choose_cte): binary data shows one within a few bytes, so
+         * the full scan below is only for content that may stay 7bit. */
+        for (size_t i = 0; i < c->len; i++) {
+            unsigned char b = (unsigned char)c->data[i];
+            if (b >= 0x7F || (b < 0x20 && b != '\t' && b != '\r' && b != '\n')) {
+                *cte = MIME_CTE_BASE64;
+                *raw = c->len;
+                *encoded = mime_b64_encoded_size(c->len);
+                return 0;
+            }
+        }
+    }
     mime_scan s;
     mime_scan_init(&s);
     mime_scan_update(&s, c->data, c->len);
@@ -518,6 +532,8 @@ static int content_step(smtpcore_message_reader *r, const seg *s, smtpcore_error
     size_t got;
     const char *data;
     if (r->file) {
+        if (!r->chunk && !(r->chunk = malloc(READ_CHUNK)))
+            return oom(err);
         got = fread(r->chunk, 1, READ_CHUNK, r->file);
         if (got == 0 && ferror(r->file))
             return sc_err_set(err, SMTPCORE_ERR_LOCAL, 0, NULL, NULL, "reading attachment file '%s' failed",
@@ -627,7 +643,7 @@ void smtpcore_message_reader_free(smtpcore_message_reader *r)
 static smtpcore_message_reader *reader_from_plan(plan *p, int body_only, smtpcore_error *err)
 {
     smtpcore_message_reader *r = calloc(1, sizeof *r);
-    if (!r || !(r->chunk = malloc(READ_CHUNK))) {
+    if (!r) {
         free(r);
         if (!body_only)
             plan_free(p);

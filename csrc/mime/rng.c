@@ -14,11 +14,6 @@ void mime_rng_init(mime_rng *r, const smtpcore_message *m)
 
 uint64_t mime_rng_next(mime_rng *r)
 {
-    if (!r->seeded) {
-        uint64_t v;
-        if (RAND_bytes((unsigned char *)&v, sizeof v) == 1)
-            return v;
-    }
     uint64_t z = (r->state += 0x9E3779B97F4A7C15ULL);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
