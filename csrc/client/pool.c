@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/config.h"
 #include "client/session_internal.h"
 #include "net/conn.h"
 #include "util/error.h"
@@ -20,6 +21,7 @@ typedef struct slot {
 
 struct smtpcore_pool {
     smtpcore_config *cfg;
+    net_tls_ctx *tls;      /* one trust store for every connection (NULL without TLS) */
     smtpcore_pool_options opts;
     pthread_mutex_t lock;
     pthread_cond_t freed;
@@ -59,7 +61,16 @@ smtpcore_pool *smtpcore_pool_new(const smtpcore_config *cfg, const smtpcore_pool
         sc_err_set(err, SMTPCORE_ERR_LOCAL, 0, NULL, NULL, "out of memory");
         return NULL;
     }
+    if (p->cfg->security != SMTPCORE_SECURITY_NONE && !(p->tls = sc_config_tls_ctx(p->cfg, err))) {
+        /* A bad CA file or client certificate is reported now, not at the first send. */
+        pthread_mutex_destroy(&p->lock);
+        smtpcore_config_free(p->cfg);
+        free(p->slots);
+        free(p);
+        return NULL;
+    }
     if (pthread_cond_init(&p->freed, NULL) != 0) {
+        net_tls_ctx_unref(p->tls);
         pthread_mutex_destroy(&p->lock);
         smtpcore_config_free(p->cfg);
         free(p->slots);
@@ -104,7 +115,7 @@ static long acquire(smtpcore_pool *p, int *reused, smtpcore_error *err)
             slot *s = &p->slots[empty];
             s->state = SLOT_OPENING;
             pthread_mutex_unlock(&p->lock);
-            smtpcore_session *session = smtpcore_session_open(p->cfg, err);
+            smtpcore_session *session = sc_session_open_shared(p->cfg, p->tls, err);
             pthread_mutex_lock(&p->lock);
             if (!session) {
                 s->state = SLOT_EMPTY;
@@ -267,6 +278,7 @@ void smtpcore_pool_free(smtpcore_pool *p)
         smtpcore_session_close(p->slots[i].session);
     pthread_cond_destroy(&p->freed);
     pthread_mutex_destroy(&p->lock);
+    net_tls_ctx_unref(p->tls);
     smtpcore_config_free(p->cfg);
     free(p->slots);
     free(p);

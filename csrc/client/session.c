@@ -76,18 +76,24 @@ static void default_ehlo_name(smtpcore_session *s, char *out, size_t n)
     snprintf(out, n, "[%s]", addr);
 }
 
+net_tls_ctx *sc_config_tls_ctx(const smtpcore_config *cfg, smtpcore_error *err)
+{
+    net_tls_opts o = {
+        .insecure_no_verify = !cfg->tls_verify,
+        .ca_file = cfg->ca_file,
+        .ca_dir = cfg->ca_dir,
+        .client_cert = cfg->client_cert,
+        .client_key = cfg->client_key,
+    };
+    return net_tls_ctx_new(&o, err);
+}
+
+/* Built on first use (loading the trust store is the costly part of a
+ * session), or shared from a pool. */
 static net_tls_ctx *session_tls_ctx(smtpcore_session *s, smtpcore_error *err)
 {
-    if (!s->tls) {
-        net_tls_opts o = {
-            .insecure_no_verify = !s->cfg->tls_verify,
-            .ca_file = s->cfg->ca_file,
-            .ca_dir = s->cfg->ca_dir,
-            .client_cert = s->cfg->client_cert,
-            .client_key = s->cfg->client_key,
-        };
-        s->tls = net_tls_ctx_new(&o, err);
-    }
+    if (!s->tls)
+        s->tls = sc_config_tls_ctx(s->cfg, err);
     return s->tls;
 }
 
@@ -205,19 +211,26 @@ static smtp_want pump(smtpcore_session *s)
     }
 }
 
-static smtpcore_session *session_start(const smtpcore_config *cfg, int manual, smtpcore_error *err);
+static smtpcore_session *session_start(const smtpcore_config *cfg, int manual, net_tls_ctx *tls,
+                                       smtpcore_error *err);
 
 smtpcore_session *smtpcore_session_open(const smtpcore_config *cfg, smtpcore_error *err)
 {
-    return session_start(cfg, 0, err);
+    return session_start(cfg, 0, NULL, err);
 }
 
 smtpcore_session *smtpcore_session_connect(const smtpcore_config *cfg, smtpcore_error *err)
 {
-    return session_start(cfg, 1, err);
+    return session_start(cfg, 1, NULL, err);
 }
 
-static smtpcore_session *session_start(const smtpcore_config *cfg, int manual, smtpcore_error *err)
+smtpcore_session *sc_session_open_shared(const smtpcore_config *cfg, net_tls_ctx *tls, smtpcore_error *err)
+{
+    return session_start(cfg, 0, tls, err);
+}
+
+static smtpcore_session *session_start(const smtpcore_config *cfg, int manual, net_tls_ctx *tls,
+                                       smtpcore_error *err)
 {
     if (!cfg) {
         sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "no configuration");
@@ -235,6 +248,8 @@ static smtpcore_session *session_start(const smtpcore_config *cfg, int manual, s
     }
     if (!(s->host = sc_config_resolved_host(cfg, err)))
         goto fail;
+    if (tls)
+        s->tls = net_tls_ctx_ref(tls);
     int port = sc_config_port(cfg);
     if (s->cfg->security == SMTPCORE_SECURITY_TLS && !session_tls_ctx(s, err))
         goto fail;

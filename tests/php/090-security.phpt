@@ -322,7 +322,7 @@ opportunistic 454: TlsException category=tls code=0 enhanced=NULL hint=yes
 opportunistic 501: TlsException category=tls code=0 enhanced=NULL hint=yes
   client sent: EHLO | STARTTLS
 -- STARTTLS response injection: refused before the handshake
-TlsException category=tls code=220 enhanced='2.0.0' hint=yes
+TlsException category=tls code=0 enhanced=NULL hint=yes
   names the injection
   after STARTTLS: []
 -- attachments only from plain files
