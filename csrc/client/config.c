@@ -6,6 +6,7 @@
 
 #include "smtp/envelope_check.h"
 #include "util/error.h"
+#include "util/secret.h"
 
 smtpcore_config *smtpcore_config_new(void)
 {
@@ -21,24 +22,14 @@ smtpcore_config *smtpcore_config_new(void)
     return c;
 }
 
-static void wipe_free(char *s)
-{
-    if (!s)
-        return;
-    volatile char *p = s;
-    while (*p)
-        *p++ = 0;
-    free(s);
-}
-
 void smtpcore_config_free(smtpcore_config *c)
 {
     if (!c)
         return;
     free(c->host);
     free(c->username);
-    wipe_free(c->password);
-    wipe_free(c->oauth2_token);
+    sc_secret_free(c->password);
+    sc_secret_free(c->oauth2_token);
     free(c->ehlo_name);
     free(c->ca_file);
     free(c->ca_dir);
@@ -81,7 +72,7 @@ static int set_str(char **slot, const char *v, int secret, smtpcore_error *err)
     if (v && *v && !(copy = strdup(v)))
         return sc_err_set(err, SMTPCORE_ERR_LOCAL, 0, NULL, NULL, "out of memory");
     if (secret)
-        wipe_free(*slot);
+        sc_secret_free(*slot);
     else
         free(*slot);
     *slot = copy;

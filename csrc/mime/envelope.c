@@ -34,7 +34,7 @@ static int add_unique(smtpcore_message *m, const mime_mailbox *mb, unsigned flag
     return 0;
 }
 
-static void clear_cache(smtpcore_message *m)
+void mime_message_envelope_clear(smtpcore_message *m)
 {
     free(m->env_sender);
     for (size_t i = 0; i < m->n_env_rcpts; i++)
@@ -50,7 +50,7 @@ int smtpcore_message_envelope(smtpcore_message *m, unsigned flags, const char **
 {
     if (!m)
         return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "no message");
-    clear_cache(m);
+    mime_message_envelope_clear(m);
     if (m->has_envelope_sender) {
         m->env_sender = strdup(m->envelope_sender);
     } else {

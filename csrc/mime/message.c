@@ -21,17 +21,6 @@ static void content_free(mime_content *c)
     memset(c, 0, sizeof *c);
 }
 
-static void envelope_cache_clear(smtpcore_message *m)
-{
-    free(m->env_sender);
-    for (size_t i = 0; i < m->n_env_rcpts; i++)
-        free(m->env_rcpts[i]);
-    free(m->env_rcpts);
-    m->env_sender = NULL;
-    m->env_rcpts = NULL;
-    m->n_env_rcpts = 0;
-}
-
 void smtpcore_message_free(smtpcore_message *m)
 {
     if (!m)
@@ -71,7 +60,7 @@ void smtpcore_message_free(smtpcore_message *m)
         }
     }
     free(m->dkim);
-    envelope_cache_clear(m);
+    mime_message_envelope_clear(m);
     free(m);
 }
 
@@ -92,7 +81,7 @@ static int set_mailbox(smtpcore_message *m, mime_mailbox *slot, int *has, const 
     mime_mailbox_free(slot);
     *slot = mb;
     *has = 1;
-    envelope_cache_clear(m);
+    mime_message_envelope_clear(m);
     return 0;
 }
 
@@ -124,7 +113,7 @@ static int add_list(smtpcore_message *m, mime_mailbox_list *list, const char *te
     list->items = items;
     list->n += more.n;
     free(more.items);
-    envelope_cache_clear(m);
+    mime_message_envelope_clear(m);
     return 0;
 }
 
@@ -160,7 +149,7 @@ int smtpcore_message_set_envelope_sender(smtpcore_message *m, const char *addres
     free(m->envelope_sender);
     m->envelope_sender = copy;
     m->has_envelope_sender = 1;
-    envelope_cache_clear(m);
+    mime_message_envelope_clear(m);
     return 0;
 }
 

@@ -73,6 +73,9 @@ typedef struct mime_rng {
 void mime_rng_init(mime_rng *r, const smtpcore_message *m);
 uint64_t mime_rng_next(mime_rng *r);
 
+/* Forget the envelope smtpcore_message_envelope built (the addresses changed). */
+void mime_message_envelope_clear(smtpcore_message *m);
+
 /* 1 if any address has a non-ASCII local part (the message needs SMTPUTF8). */
 int mime_message_needs_smtputf8(const smtpcore_message *m);
 

@@ -13,6 +13,7 @@
 #include "smtp/result.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/secret.h"
 
 #define DEFAULT_BDAT_CHUNK (256 * 1024)
 
@@ -324,16 +325,6 @@ smtp_engine *smtp_engine_new(const smtp_engine_opts *opts, int tls_active, smtpc
     return e;
 }
 
-static void free_secret(char *s)
-{
-    if (!s)
-        return;
-    volatile char *p = s;
-    while (*p)
-        *p++ = 0;
-    free(s);
-}
-
 static void txn_clear(txn *t)
 {
     smtpcore_result_free(t->result);
@@ -358,8 +349,8 @@ void smtp_engine_free(smtp_engine *e)
     sc_buf_free(&e->txn.chunk);
     free(e->ehlo_name);
     free(e->username);
-    free_secret(e->password);
-    free_secret(e->oauth2_token);
+    sc_secret_free(e->password);
+    sc_secret_free(e->oauth2_token);
     sc_buf_free(&e->out);
     smtp_reply_parser_free(&e->parser);
     smtp_reply_free(&e->reply);
@@ -716,7 +707,7 @@ static void start_auth(smtp_engine *e)
     else
         setup_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
     if (l)
-        free_secret(l);
+        sc_secret_free(l);
     free(s);
     /* The printf buffer held the secret too. */
     if (line.data)
@@ -749,7 +740,7 @@ static void on_auth(smtp_engine *e, const smtp_reply *r)
         size_t n = strlen(resp);
         if (send_raw(e, resp, n) == 0 && send_raw(e, "\r\n", 2) == 0 && queue_push(e, CMD_AUTH, 0) == 0)
             transcript(e, SMTPCORE_DIR_CLIENT, "<redacted>", 10);
-        free_secret(resp);
+        sc_secret_free(resp);
         return;
     }
     if (r->code == 235) {
@@ -1368,18 +1359,18 @@ int smtp_engine_auth(smtp_engine *e, smtp_sasl_mech mechanism, const char *user,
     char *u = strdup(user), *p = strdup(secret);
     if (!u || !p) {
         free(u);
-        free_secret(p);
+        sc_secret_free(p);
         return -1;
     }
     free(e->username);
     e->username = u;
     e->opts.username = u;
     if (mechanism == SMTP_SASL_XOAUTH2) {
-        free_secret(e->oauth2_token);
+        sc_secret_free(e->oauth2_token);
         e->oauth2_token = p;
         e->opts.oauth2_token = p;
     } else {
-        free_secret(e->password);
+        sc_secret_free(e->password);
         e->password = p;
         e->opts.password = p;
     }
