@@ -68,6 +68,59 @@ final class Mta {
 		throw new \RuntimeException( sprintf( '%d message(s) with %s expected in %s, found %d', $count, $token, $localpart, count( $messages ) ) );
 	}
 
+	/** @return string[] every Maildir: the local users' and the catch-all for other domains. */
+	public static function mailboxes(): array {
+		return array_merge( (array) self::info()['mailboxes'], array( (string) self::info()['relayed_mailbox'] ) );
+	}
+
+	/**
+	 * How many messages with $token each Maildir holds (only those holding some).
+	 *
+	 * @return array<string, int>
+	 */
+	public static function delivered( string $token ): array {
+		$counts = array();
+		foreach ( self::mailboxes() as $mailbox ) {
+			$n = count( self::messages( $mailbox, $token ) );
+			if ( $n > 0 ) {
+				$counts[ $mailbox ] = $n;
+			}
+		}
+		return $counts;
+	}
+
+	/**
+	 * Waits until Postfix has finished with everything it accepted (nothing left
+	 * in its incoming, active, deferred or hold queue; as mta.py's wait_queue_empty),
+	 * so that a delivery that is not there afterwards will not come.
+	 */
+	public static function wait_queue_empty( float $timeout = 20.0 ): void {
+		$spool    = self::info()['workdir'] . '/postfix/spool';
+		$deadline = microtime( true ) + $timeout;
+		do {
+			$left = 0;
+			foreach ( array( 'incoming', 'active', 'deferred', 'hold' ) as $queue ) {
+				if ( ! is_dir( "$spool/$queue" ) ) {
+					continue;
+				}
+				$files = new \RecursiveIteratorIterator( new \RecursiveDirectoryIterator( "$spool/$queue", \FilesystemIterator::SKIP_DOTS ) );
+				foreach ( $files as $file ) {
+					$left += $file->isFile() ? 1 : 0;
+				}
+			}
+			if ( 0 === $left ) {
+				return;
+			}
+			usleep( 20000 );
+		} while ( microtime( true ) < $deadline );
+		throw new \RuntimeException( "the Postfix queue still holds $left message(s) after {$timeout} s" );
+	}
+
+	/** What the Postfix log holds so far. */
+	public static function postfix_log(): string {
+		return (string) @file_get_contents( (string) self::info()['logs'][0] );
+	}
+
 	/** One delivered message with $token, parsed. */
 	public static function wait_for_one( string $localpart, string $token ): Mime {
 		return Mime::parse( self::wait_for( $localpart, $token )[0] );

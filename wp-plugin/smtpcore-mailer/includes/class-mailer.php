@@ -299,7 +299,9 @@ final class Mailer {
 
 		try {
 			$built = Message_Builder::build( $phpmailer, (string) Settings::get( 'return_path' ) );
-		} catch ( \InvalidArgumentException | \PHPMailer\PHPMailer\Exception $e ) {
+		} catch ( \InvalidArgumentException | \ValueError | \PHPMailer\PHPMailer\Exception $e ) {
+			// ValueError: the extension refuses a NUL in an address, name, subject or body, which
+			// PHPMailer lets through; an uncaught Error would end the request instead of wp_mail() = false.
 			return self::fail( $mail_data, $raw_headers, $e->getMessage(), array( 'category' => 'usage' ), array() );
 		} catch ( \SmtpCore\Exception $e ) {
 			return self::fail(
