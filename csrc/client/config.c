@@ -153,6 +153,12 @@ int smtpcore_config_set(smtpcore_config *c, const char *key, const char *value, 
             return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "invalid %s '%s' (milliseconds)", key, value);
         return 0;
     }
+    if (!strcmp(key, "pipeline_depth")) {
+        if (parse_int(value, 1, 64, &c->pipeline_depth) < 0)
+            return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL,
+                              "invalid pipeline_depth '%s' (1 to 64 messages)", value);
+        return 0;
+    }
     if (!strcmp(key, "security")) {
         if (parse_security(value, &c->security) < 0)
             return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL,

@@ -26,6 +26,7 @@ struct smtpcore_config {
     char *region;                    /* for presets whose host has "{region}" */
     int pipelining;
     int chunking;
+    int pipeline_depth;              /* 0: the engine's default */
     int all_or_nothing;
     smtpcore_transcript_fn transcript;
     void *transcript_userdata;

@@ -18,7 +18,6 @@
 #include "util/error.h"
 
 #define READ_CHUNK 16384
-#define BODY_CHUNK 65536
 /* Output held back while body bytes keep coming (one TCP send for a small message). */
 #define COALESCE_LIMIT 65536
 
@@ -141,10 +140,11 @@ static void make_dead(smtpcore_session *s, const smtpcore_error *e)
     s->conn = NULL;
 }
 
-/* Run the engine until it wants body bytes, is idle, or must close.
- * Each reply gets the full reply timeout, counted from when we start
- * waiting for it, so a server that dribbles bytes cannot stretch it. */
-static smtp_want pump(smtpcore_session *s)
+/* Run the engine until it wants body bytes, is idle, must close, or (when
+ * may_begin) could take the next message of a batch, which then joins the
+ * same write. Each reply gets the full reply timeout, counted from when we
+ * start waiting for it, so a server that dribbles bytes cannot stretch it. */
+smtp_want sc_session_pump(smtpcore_session *s, int may_begin)
 {
     char buf[READ_CHUNK];
     long long deadline = 0;
@@ -155,13 +155,19 @@ static smtp_want pump(smtpcore_session *s)
          * output wait so envelope, BDAT header and body share one write. */
         size_t pending;
         smtp_engine_output(s->eng, &pending);
-        if (smtp_engine_want(s->eng) == SMTP_WANT_BODY && pending < COALESCE_LIMIT)
-            return SMTP_WANT_BODY;
+        if (pending < COALESCE_LIMIT) {
+            if (smtp_engine_want(s->eng) == SMTP_WANT_BODY)
+                return SMTP_WANT_BODY;
+            if (may_begin && smtp_engine_can_begin(s->eng))
+                return SMTP_WANT_NOTHING;
+        }
         if (flush_output(s, &err) < 0) {
             smtp_engine_connection_lost(s->eng, &err);
             smtpcore_error_clear(&err);
         }
         smtp_want want = smtp_engine_want(s->eng);
+        if (may_begin && want == SMTP_WANT_READ && smtp_engine_can_begin(s->eng))
+            return SMTP_WANT_NOTHING;
         switch (want) {
         case SMTP_WANT_BODY:
         case SMTP_WANT_NOTHING:
@@ -275,6 +281,7 @@ static smtpcore_session *session_start(const smtpcore_config *cfg, int manual, n
         .allow_plaintext_auth = cfg->allow_plaintext_auth,
         .use_pipelining = cfg->pipelining,
         .use_chunking = cfg->chunking,
+        .pipeline_depth = (unsigned)cfg->pipeline_depth,
         .all_or_nothing = cfg->all_or_nothing,
         .manual = manual,
         .transcript = cfg->transcript,
@@ -283,7 +290,7 @@ static smtpcore_session *session_start(const smtpcore_config *cfg, int manual, n
     s->eng = smtp_engine_new(&o, s->cfg->security == SMTPCORE_SECURITY_TLS, err);
     if (!s->eng)
         goto fail;
-    smtp_want w = pump(s);
+    smtp_want w = sc_session_pump(s, 0);
     if (w != SMTP_WANT_NOTHING) {
         const smtpcore_error *e = smtp_engine_error(s->eng);
         if (e)
@@ -343,7 +350,7 @@ const smtpcore_session_info *smtpcore_session_get_info(const smtpcore_session *c
     return i;
 }
 
-static int check_alive(smtpcore_session *s, smtpcore_error *err)
+int sc_session_check_alive(smtpcore_session *s, smtpcore_error *err)
 {
     if (!s)
         return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "no session");
@@ -357,7 +364,7 @@ static int check_alive(smtpcore_session *s, smtpcore_error *err)
 }
 
 /* After a pump: if the engine must close, the session is dead. */
-static void settle(smtpcore_session *s, smtp_want w)
+void sc_session_settle(smtpcore_session *s, smtp_want w)
 {
     if (w == SMTP_WANT_CLOSE) {
         const smtpcore_error *e = smtp_engine_error(s->eng);
@@ -371,41 +378,13 @@ static void settle(smtpcore_session *s, smtp_want w)
     }
 }
 
-int smtpcore_session_send(smtpcore_session *s, const smtpcore_envelope *env, const smtpcore_source *src,
-                          smtpcore_result **out, smtpcore_error *err)
+smtp_engine *sc_session_engine(smtpcore_session *s) { return s->eng; }
+
+char *sc_session_body_buf(smtpcore_session *s)
 {
-    if (out)
-        *out = NULL;
-    if (check_alive(s, err) < 0)
-        return -1;
-    if (!src || !src->read)
-        return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "no message source");
-    if (smtp_engine_begin_message(s->eng, env, src->eight_bit, src->size_hint, err) < 0)
-        return -1;
-    if (!s->body_buf && !(s->body_buf = malloc(BODY_CHUNK))) {
-        smtpcore_error oom = {0};
-        sc_err_set(&oom, SMTPCORE_ERR_LOCAL, 0, NULL, NULL, "out of memory");
-        smtp_engine_fail(s->eng, &oom);
-        smtpcore_error_clear(&oom);
-    }
-    smtp_want w;
-    while ((w = pump(s)) == SMTP_WANT_BODY) {
-        long long n = src->read(src->ctx, s->body_buf, BODY_CHUNK);
-        if (n > 0) {
-            smtp_engine_body(s->eng, s->body_buf, (size_t)n);
-        } else if (n == 0) {
-            smtp_engine_body_end(s->eng);
-        } else {
-            smtpcore_error cause = {0};
-            sc_err_set(&cause, SMTPCORE_ERR_LOCAL, 0, NULL, NULL,
-                       "reading the message failed; the message was not sent");
-            smtp_engine_body_abort(s->eng, &cause);
-            smtpcore_error_clear(&cause);
-        }
-    }
-    int rc = smtp_engine_take_result(s->eng, out, err);
-    settle(s, w);
-    return rc;
+    if (!s->body_buf)
+        s->body_buf = malloc(SC_BODY_CHUNK);
+    return s->body_buf;
 }
 
 struct mem_source {
@@ -439,13 +418,13 @@ int smtpcore_session_send_bytes(smtpcore_session *s, const smtpcore_envelope *en
 
 static int simple(smtpcore_session *s, int (*cmd)(smtp_engine *), smtpcore_error *err)
 {
-    if (check_alive(s, err) < 0)
+    if (sc_session_check_alive(s, err) < 0)
         return -1;
     if (cmd(s->eng) < 0)
         return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "the session is busy");
-    smtp_want w = pump(s);
+    smtp_want w = sc_session_pump(s, 0);
     int rc = smtp_engine_take_simple_result(s->eng, err);
-    settle(s, w);
+    sc_session_settle(s, w);
     return rc;
 }
 
@@ -456,22 +435,22 @@ static int finish_step(smtpcore_session *s, int rc, smtpcore_error *err)
 {
     if (rc < 0)
         return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "the session is busy");
-    smtp_want w = pump(s);
+    smtp_want w = sc_session_pump(s, 0);
     rc = smtp_engine_take_simple_result(s->eng, err);
-    settle(s, w);
+    sc_session_settle(s, w);
     return rc;
 }
 
 int smtpcore_session_ehlo(smtpcore_session *s, const char *name, smtpcore_error *err)
 {
-    if (check_alive(s, err) < 0)
+    if (sc_session_check_alive(s, err) < 0)
         return -1;
     return finish_step(s, smtp_engine_ehlo(s->eng, name), err);
 }
 
 int smtpcore_session_starttls(smtpcore_session *s, smtpcore_error *err)
 {
-    if (check_alive(s, err) < 0)
+    if (sc_session_check_alive(s, err) < 0)
         return -1;
     return finish_step(s, smtp_engine_starttls(s->eng), err);
 }
@@ -479,7 +458,7 @@ int smtpcore_session_starttls(smtpcore_session *s, smtpcore_error *err)
 int smtpcore_session_login(smtpcore_session *s, const char *user, const char *secret, const char *mechanism,
                            smtpcore_error *err)
 {
-    if (check_alive(s, err) < 0)
+    if (sc_session_check_alive(s, err) < 0)
         return -1;
     smtp_sasl_mech m = SMTP_SASL_NONE;
     if (mechanism && *mechanism && (m = smtp_sasl_mech_from_name(mechanism)) == SMTP_SASL_NONE)

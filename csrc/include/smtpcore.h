@@ -93,6 +93,8 @@ smtpcore_config *smtpcore_config_copy(const smtpcore_config *src);
  *   tls_server_name   name to verify and send as SNI instead of host
  *   pipelining        "0" never pipeline even if offered
  *   chunking          "0" never use BDAT even if offered
+ *   pipeline_depth    most messages of a batch unanswered at once with PIPELINING (1-64, default 32;
+ *                     1 waits for each message's reply before the next)
  *   all_or_nothing    "1": refuse to send unless every recipient is accepted
  * Returns 0, or -1 with a usage error (unknown key, bad value, CR/LF/NUL). */
 int smtpcore_config_set(smtpcore_config *cfg, const char *key, const char *value, smtpcore_error *err);
@@ -230,6 +232,26 @@ void smtpcore_result_free(smtpcore_result *r);
 int smtpcore_session_send(smtpcore_session *s, const smtpcore_envelope *env, const smtpcore_source *src,
                           smtpcore_result **out, smtpcore_error *err);
 
+/* One message's outcome in a batch. */
+typedef struct smtpcore_send_outcome {
+    int status;               /* 0: the server accepted the message; -1: it was not sent (error says why) */
+    smtpcore_result *result;  /* per-recipient result, or NULL if the envelope never got that far */
+    smtpcore_error error;     /* set when status is -1 */
+} smtpcore_send_outcome;
+void smtpcore_send_outcome_clear(smtpcore_send_outcome *o); /* frees result and error */
+
+/* Send n messages over the session, in order, each with its own outcome in
+ * out[i] (exactly what smtpcore_session_send would report for it). With
+ * PIPELINING the next message's envelope goes out right behind the previous
+ * message's data, without waiting for its reply: one round trip per message
+ * with DATA, and with CHUNKING (BDAT) up to the config's pipeline_depth
+ * messages unanswered at once. One message failing does not stop the others;
+ * if the connection is lost, the rest fail with that error and none of them
+ * is reported sent unless the server accepted it. Returns how many were
+ * accepted. Sources are read one at a time, in order. */
+size_t smtpcore_session_send_batch(smtpcore_session *s, const smtpcore_envelope *envs, const smtpcore_source *srcs,
+                                   size_t n, smtpcore_send_outcome *out);
+
 /* Check an envelope without sending anything: addresses, DSN options, and
  * anything that could inject protocol. 0, or -1 with a usage error. */
 int smtpcore_envelope_check(const smtpcore_envelope *env, smtpcore_error *err);
@@ -344,6 +366,11 @@ int smtpcore_message_envelope(smtpcore_message *m, unsigned flags, const char **
  * 8BITMIME/SMTPUTF8 from the server, SIZE from the exact size, body streamed. */
 int smtpcore_session_send_message(smtpcore_session *s, smtpcore_message *m, smtpcore_result **out,
                                   smtpcore_error *err);
+
+/* smtpcore_session_send_batch for message descriptions: each message is
+ * rendered (and its files opened) only when its turn comes. */
+size_t smtpcore_session_send_messages(smtpcore_session *s, smtpcore_message *const *msgs, size_t n,
+                                      smtpcore_send_outcome *out);
 
 /* ------------------------------------------------------------------ pool */
 

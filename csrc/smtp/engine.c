@@ -1,4 +1,5 @@
 #include "smtp/engine.h"
+#include "smtp/engine_internal.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -15,113 +16,16 @@
 #include "util/error.h"
 #include "util/secret.h"
 
-#define DEFAULT_BDAT_CHUNK (256 * 1024)
-
-typedef enum cmd_kind {
-    CMD_GREETING,
-    CMD_EHLO,
-    CMD_HELO,
-    CMD_STARTTLS,
-    CMD_AUTH,
-    CMD_MAIL,
-    CMD_RCPT,
-    CMD_DATA,
-    CMD_DATA_END,
-    CMD_BDAT,
-    CMD_BDAT_LAST,
-    CMD_RSET,
-    CMD_NOOP,
-    CMD_QUIT
-} cmd_kind;
-
-typedef struct pending_cmd {
-    cmd_kind kind;
-    size_t index; /* recipient index for CMD_RCPT */
-} pending_cmd;
-
-typedef enum phase {
-    PH_GREETING,
-    PH_EHLO,
-    PH_STARTTLS,
-    PH_TLS,
-    PH_AUTH,
-    PH_IDLE,
-    PH_TXN,
-    PH_SIMPLE,
-    PH_QUIT,
-    PH_FAILED
-} phase;
-
-typedef enum body_mode { BODY_NONE, BODY_DATA, BODY_BDAT } body_mode;
-
-typedef struct txn {
-    int active;
-    int done;
-    int pipelined;
-    int chunking;
-    int all_or_nothing;
-    smtpcore_result *result;
-    unsigned char *rcpt_ok;
-    char **rcpt_lines;       /* RCPT commands, kept for the non-pipelined path */
-    size_t n_rcpt;
-    size_t rcpt_replies;
-    size_t accepted;
-    int envelope_decided;    /* all RCPT replies seen and judged */
-    body_mode body;
-    int body_wanted;
-    int body_ended;
-    int final_ok;
-    smtp_body_encoder enc;
-    sc_buf chunk;            /* BDAT data not yet framed */
-    int failed;
-    smtpcore_error err;
-    int rset_sent;
-} txn;
-
-struct smtp_engine {
-    smtp_engine_opts opts;   /* strings below are owned copies */
-    char *ehlo_name, *username, *password, *oauth2_token;
-
-    phase phase;
-    int tls_active;
-    int tried_starttls;
-    sc_buf out;
-    smtp_reply_parser parser;
-    smtp_reply reply;
-
-    pending_cmd *queue;      /* FIFO of commands awaiting a reply */
-    size_t q_head, q_len, q_cap;
-
-    unsigned caps;
-    uint64_t max_size;
-    char *auth_offered;
-    char *greeting;
-    char *ehlo_text;
-    char *ehlo_text_before_tls;
-    const char *auth_used;
-    smtp_sasl *sasl;
-
-    txn txn;
-    int simple_done;
-    smtpcore_error simple_err;
-    smtpcore_error auth_cancel;  /* manual mode: why an AUTH exchange was cancelled */
-    int last_code;
-    char *last_text;
-
-    smtpcore_error err;      /* fatal error; category != OK once failed */
-    smtp_engine_stats stats;
-};
 
 /* ------------------------------------------------------------ helpers */
 
-static void transcript(smtp_engine *e, smtpcore_dir dir, const char *line, size_t len)
+void eng_transcript(smtp_engine *e, smtpcore_dir dir, const char *line, size_t len)
 {
     if (e->opts.transcript)
         e->opts.transcript(e->opts.transcript_userdata, dir, line, len);
 }
 
-static void transcript_info(smtp_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void transcript_info(smtp_engine *e, const char *fmt, ...)
+void eng_info(smtp_engine *e, const char *fmt, ...)
 {
     if (!e->opts.transcript)
         return;
@@ -132,15 +36,13 @@ static void transcript_info(smtp_engine *e, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    transcript(e, SMTPCORE_DIR_INFO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    eng_transcript(e, SMTPCORE_DIR_INFO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 /* Record an error in dst, with the server's reply when there is one;
  * the message is formatted by the caller (fmt/ap). */
-static void record_error(smtpcore_error *dst, smtpcore_category cat, const smtp_reply *r, char *msg, size_t size,
-                         const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
-static void record_error(smtpcore_error *dst, smtpcore_category cat, const smtp_reply *r, char *msg, size_t size,
-                         const char *fmt, va_list ap)
+void eng_record_error(smtpcore_error *dst, smtpcore_category cat, const smtp_reply *r, char *msg, size_t size,
+                      const char *fmt, va_list ap)
 {
     vsnprintf(msg, size, fmt, ap);
     if (r)
@@ -149,40 +51,38 @@ static void record_error(smtpcore_error *dst, smtpcore_category cat, const smtp_
         sc_err_set(dst, cat, 0, NULL, NULL, "%s", msg);
 }
 
-static void engine_fail(smtp_engine *e, smtpcore_category cat, const smtp_reply *r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void enter_failed(smtp_engine *e)
+{
+    e->phase = PH_FAILED;
+    e->q_len = 0;
+    txn_engine_failed(e);
+}
 
-static void engine_fail(smtp_engine *e, smtpcore_category cat, const smtp_reply *r, const char *fmt, ...)
+void eng_fail(smtp_engine *e, smtpcore_category cat, const smtp_reply *r, const char *fmt, ...)
 {
     if (e->phase == PH_FAILED)
         return;
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    record_error(&e->err, cat, r, msg, sizeof msg, fmt, ap);
+    eng_record_error(&e->err, cat, r, msg, sizeof msg, fmt, ap);
     va_end(ap);
-    transcript_info(e, "error: %s", msg);
-    e->phase = PH_FAILED;
-    e->q_len = 0;
-    if (e->txn.active)
-        e->txn.done = 1;
+    eng_info(e, "error: %s", msg);
+    enter_failed(e);
 }
 
-static void engine_fail_with(smtp_engine *e, const smtpcore_error *cause)
+void eng_fail_with(smtp_engine *e, const smtpcore_error *cause)
 {
     if (e->phase == PH_FAILED)
         return;
     sc_err_copy(&e->err, cause);
     if (!e->err.message)
         e->err.message = strdup("connection failed");
-    transcript_info(e, "error: %s", e->err.message ? e->err.message : "");
-    e->phase = PH_FAILED;
-    e->q_len = 0;
-    if (e->txn.active)
-        e->txn.done = 1;
+    eng_info(e, "error: %s", e->err.message ? e->err.message : "");
+    enter_failed(e);
 }
 
-static int queue_push(smtp_engine *e, cmd_kind kind, size_t index)
+static int queue_push(smtp_engine *e, cmd_kind kind, unsigned slot, size_t index)
 {
     if (e->q_len == e->q_cap) {
         size_t cap = e->q_cap ? e->q_cap * 2 : 16;
@@ -196,8 +96,10 @@ static int queue_push(smtp_engine *e, cmd_kind kind, size_t index)
         e->q_cap = cap;
         e->q_head = 0;
     }
-    e->queue[(e->q_head + e->q_len) % e->q_cap] = (pending_cmd){kind, index};
+    e->queue[(e->q_head + e->q_len) % e->q_cap] = (pending_cmd){kind, slot, index};
     e->q_len++;
+    if (slot != NO_TXN)
+        e->txns[slot].outstanding++;
     return 0;
 }
 
@@ -206,38 +108,47 @@ static pending_cmd queue_pop(smtp_engine *e)
     pending_cmd c = e->queue[e->q_head];
     e->q_head = (e->q_head + 1) % e->q_cap;
     e->q_len--;
+    if (c.slot != NO_TXN)
+        e->txns[c.slot].outstanding--;
     return c;
 }
 
-/* Queue a command line (without CRLF) that expects one reply. `shown` is
- * what the transcript gets instead of the line (for secrets), or NULL. */
-static int send_cmd(smtp_engine *e, cmd_kind kind, size_t index, const char *line, const char *shown)
+int eng_expect(smtp_engine *e, cmd_kind kind, unsigned slot, size_t index)
+{
+    if (queue_push(e, kind, slot, index) < 0) {
+        eng_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int eng_send_cmd(smtp_engine *e, cmd_kind kind, unsigned slot, size_t index, const char *line, const char *shown)
 {
     size_t len = strlen(line);
     if (sc_buf_append(&e->out, line, len) < 0 || sc_buf_append(&e->out, "\r\n", 2) < 0 ||
-        queue_push(e, kind, index) < 0) {
-        engine_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
+        queue_push(e, kind, slot, index) < 0) {
+        eng_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
         return -1;
     }
     e->stats.commands++;
     if (shown)
-        transcript(e, SMTPCORE_DIR_CLIENT, shown, strlen(shown));
+        eng_transcript(e, SMTPCORE_DIR_CLIENT, shown, strlen(shown));
     else
-        transcript(e, SMTPCORE_DIR_CLIENT, line, len);
+        eng_transcript(e, SMTPCORE_DIR_CLIENT, line, len);
     return 0;
 }
 
 /* Raw bytes that expect no reply of their own (SASL responses get one). */
-static int send_raw(smtp_engine *e, const char *p, size_t n)
+int eng_send_raw(smtp_engine *e, const char *p, size_t n)
 {
     if (sc_buf_append(&e->out, p, n) < 0) {
-        engine_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
+        eng_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
         return -1;
     }
     return 0;
 }
 
-static int is_2xx(const smtp_reply *r) { return r->code >= 200 && r->code < 300; }
+int eng_is_2xx(const smtp_reply *r) { return r->code >= 200 && r->code < 300; }
 
 /* Case-insensitive substring test (strcasestr is not standard C). */
 static int contains_word(const char *text, const char *word)
@@ -250,7 +161,7 @@ static int contains_word(const char *text, const char *word)
 }
 
 /* Which category a refusal belongs to, from its codes and words. */
-static smtpcore_category classify(const smtp_reply *r, smtpcore_category dflt)
+smtpcore_category eng_classify(const smtp_reply *r, smtpcore_category dflt)
 {
     const char *enh = r->enhanced;
     const char *text = smtp_reply_text(r);
@@ -314,10 +225,12 @@ smtp_engine *smtp_engine_new(const smtp_engine_opts *opts, int tls_active, smtpc
     sc_buf_init(&e->out);
     smtp_reply_parser_init(&e->parser);
     smtp_reply_init(&e->reply);
-    sc_buf_init(&e->txn.chunk);
+    sc_buf_init(&e->chunk);
+    sc_buf_init(&e->scratch);
+    sc_buf_init(&e->last_text);
     e->phase = PH_GREETING;
     if (!e->ehlo_name || (opts->username && !e->username) || (opts->password && !e->password) ||
-        (opts->oauth2_token && !e->oauth2_token) || queue_push(e, CMD_GREETING, 0) < 0) {
+        (opts->oauth2_token && !e->oauth2_token) || queue_push(e, CMD_GREETING, NO_TXN, 0) < 0) {
         smtp_engine_free(e);
         sc_err_set(err, SMTPCORE_ERR_LOCAL, 0, NULL, NULL, "out of memory");
         return NULL;
@@ -325,28 +238,13 @@ smtp_engine *smtp_engine_new(const smtp_engine_opts *opts, int tls_active, smtpc
     return e;
 }
 
-static void txn_clear(txn *t)
-{
-    smtpcore_result_free(t->result);
-    free(t->rcpt_ok);
-    if (t->rcpt_lines) {
-        for (size_t i = 0; i < t->n_rcpt; i++)
-            free(t->rcpt_lines[i]);
-        free(t->rcpt_lines);
-    }
-    smtpcore_error_clear(&t->err);
-    sc_buf chunk = t->chunk;
-    sc_buf_reset(&chunk);
-    memset(t, 0, sizeof *t);
-    t->chunk = chunk;
-}
-
 void smtp_engine_free(smtp_engine *e)
 {
     if (!e)
         return;
-    txn_clear(&e->txn);
-    sc_buf_free(&e->txn.chunk);
+    txn_ring_free(e);
+    sc_buf_free(&e->chunk);
+    sc_buf_free(&e->scratch);
     free(e->ehlo_name);
     free(e->username);
     sc_secret_free(e->password);
@@ -363,7 +261,7 @@ void smtp_engine_free(smtp_engine *e)
     smtpcore_error_clear(&e->simple_err);
     smtpcore_error_clear(&e->auth_cancel);
     smtpcore_error_clear(&e->err);
-    free(e->last_text);
+    sc_buf_free(&e->last_text);
     free(e);
 }
 
@@ -378,7 +276,7 @@ smtp_want smtp_engine_want(const smtp_engine *e)
     default:
         break;
     }
-    if (e->phase == PH_TXN && e->txn.body_wanted && !e->txn.body_ended)
+    if (e->phase == PH_TXN && txn_wants_body(e))
         return SMTP_WANT_BODY;
     if (e->q_len > 0)
         return SMTP_WANT_READ;
@@ -411,7 +309,7 @@ static void send_ehlo(smtp_engine *e)
     char line[300];
     snprintf(line, sizeof line, "EHLO %s", e->ehlo_name);
     e->phase = PH_EHLO;
-    send_cmd(e, CMD_EHLO, 0, line, NULL);
+    eng_send_cmd(e, CMD_EHLO, NO_TXN, 0, line, NULL);
 }
 
 static void parse_capabilities(smtp_engine *e, const smtp_reply *r)
@@ -476,7 +374,7 @@ static void session_ready(smtp_engine *e)
 {
     e->phase = PH_IDLE;
     e->simple_done = 1;
-    transcript_info(e, "session ready");
+    eng_info(e, "session ready");
 }
 
 /* Manual mode: a step failed; the session goes on (smtplib raises and the
@@ -488,9 +386,9 @@ static void step_fail(smtp_engine *e, smtpcore_category cat, const smtp_reply *r
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    record_error(&e->simple_err, cat, r, msg, sizeof msg, fmt, ap);
+    eng_record_error(&e->simple_err, cat, r, msg, sizeof msg, fmt, ap);
     va_end(ap);
-    transcript_info(e, "error: %s", msg);
+    eng_info(e, "error: %s", msg);
     e->simple_done = 1;
     e->phase = PH_IDLE;
 }
@@ -504,15 +402,15 @@ static void after_ehlo(smtp_engine *e)
         if (e->caps & SMTPCORE_CAP_STARTTLS) {
             e->tried_starttls = 1;
             e->phase = PH_STARTTLS;
-            send_cmd(e, CMD_STARTTLS, 0, "STARTTLS", NULL);
+            eng_send_cmd(e, CMD_STARTTLS, NO_TXN, 0, "STARTTLS", NULL);
             return;
         }
         if (sec == SMTPCORE_SECURITY_STARTTLS) {
-            engine_fail(e, SMTPCORE_ERR_TLS, NULL,
+            eng_fail(e, SMTPCORE_ERR_TLS, NULL,
                         "the server does not offer STARTTLS, and security mode 'starttls' requires it");
             return;
         }
-        transcript_info(e, "server offers no STARTTLS; continuing without encryption (opportunistic)");
+        eng_info(e, "server offers no STARTTLS; continuing without encryption (opportunistic)");
     }
     if (e->username || e->oauth2_token) {
         start_auth(e);
@@ -526,7 +424,7 @@ static void on_greeting(smtp_engine *e, const smtp_reply *r)
     free(e->greeting);
     e->greeting = strdup(smtp_reply_text(r));
     if (r->code != 220) {
-        engine_fail(e, SMTPCORE_ERR_CONNECT, r, "the server refused the session: %d %s", r->code,
+        eng_fail(e, SMTPCORE_ERR_CONNECT, r, "the server refused the session: %d %s", r->code,
                     smtp_reply_text(r));
         return;
     }
@@ -553,22 +451,22 @@ static void on_ehlo(smtp_engine *e, const smtp_reply *r)
     if (r->code == 500 || r->code == 502 || r->code == 504 || r->code == 550) {
         char line[300];
         snprintf(line, sizeof line, "HELO %s", e->ehlo_name);
-        send_cmd(e, CMD_HELO, 0, line, NULL);
+        eng_send_cmd(e, CMD_HELO, NO_TXN, 0, line, NULL);
         return;
     }
     if (e->opts.manual)
-        step_fail(e, classify(r, SMTPCORE_ERR_PROTOCOL), r, "EHLO refused: %d %s", r->code, smtp_reply_text(r));
+        step_fail(e, eng_classify(r, SMTPCORE_ERR_PROTOCOL), r, "EHLO refused: %d %s", r->code, smtp_reply_text(r));
     else
-        engine_fail(e, classify(r, SMTPCORE_ERR_PROTOCOL), r, "EHLO refused: %d %s", r->code, smtp_reply_text(r));
+        eng_fail(e, eng_classify(r, SMTPCORE_ERR_PROTOCOL), r, "EHLO refused: %d %s", r->code, smtp_reply_text(r));
 }
 
 static void on_helo(smtp_engine *e, const smtp_reply *r)
 {
     if (r->code != 250) {
         if (e->opts.manual)
-            step_fail(e, classify(r, SMTPCORE_ERR_PROTOCOL), r, "HELO refused: %d %s", r->code, smtp_reply_text(r));
+            step_fail(e, eng_classify(r, SMTPCORE_ERR_PROTOCOL), r, "HELO refused: %d %s", r->code, smtp_reply_text(r));
         else
-            engine_fail(e, classify(r, SMTPCORE_ERR_PROTOCOL), r, "HELO refused: %d %s", r->code,
+            eng_fail(e, eng_classify(r, SMTPCORE_ERR_PROTOCOL), r, "HELO refused: %d %s", r->code,
                         smtp_reply_text(r));
         return;
     }
@@ -591,7 +489,7 @@ static void on_starttls(smtp_engine *e, const smtp_reply *r)
         if (smtp_reply_parser_pending(&e->parser) || e->q_len) {
             /* No reply code: the 220 was not a refusal, and callers must not
              * mistake this for "the server declined STARTTLS". */
-            engine_fail(e, SMTPCORE_ERR_TLS, NULL,
+            eng_fail(e, SMTPCORE_ERR_TLS, NULL,
                         "the server sent data after its STARTTLS reply, before encryption "
                         "(possible STARTTLS response injection); closing");
             return;
@@ -604,14 +502,14 @@ static void on_starttls(smtp_engine *e, const smtp_reply *r)
         return;
     }
     if (e->opts.security == SMTPCORE_SECURITY_OPPORTUNISTIC) {
-        transcript_info(e, "STARTTLS refused; continuing without encryption (opportunistic)");
+        eng_info(e, "STARTTLS refused; continuing without encryption (opportunistic)");
         if (e->username || e->oauth2_token)
             start_auth(e);
         else
             session_ready(e);
         return;
     }
-    engine_fail(e, SMTPCORE_ERR_TLS, r, "the server refused STARTTLS: %d %s", r->code, smtp_reply_text(r));
+    eng_fail(e, SMTPCORE_ERR_TLS, r, "the server refused STARTTLS: %d %s", r->code, smtp_reply_text(r));
 }
 
 void smtp_engine_tls_started(smtp_engine *e)
@@ -620,7 +518,7 @@ void smtp_engine_tls_started(smtp_engine *e)
         return;
     smtp_reply_parser_discard(&e->parser);
     e->tls_active = 1;
-    transcript_info(e, "TLS started");
+    eng_info(e, "TLS started");
     /* Capabilities learned in clear text may have been forged: forget them. */
     free(e->ehlo_text_before_tls);
     e->ehlo_text_before_tls = e->ehlo_text;
@@ -632,16 +530,16 @@ void smtp_engine_tls_started(smtp_engine *e)
     send_ehlo(e);
 }
 
-void smtp_engine_fail(smtp_engine *e, const smtpcore_error *cause) { engine_fail_with(e, cause); }
+void smtp_engine_fail(smtp_engine *e, const smtpcore_error *cause) { eng_fail_with(e, cause); }
 
 /* Set-up failures end the session, except in manual mode where the caller
  * decides (smtplib lets a failed login be retried). */
-#define setup_fail(e, ...) ((e)->opts.manual ? step_fail((e), __VA_ARGS__) : engine_fail((e), __VA_ARGS__))
+#define setup_fail(e, ...) ((e)->opts.manual ? step_fail((e), __VA_ARGS__) : eng_fail((e), __VA_ARGS__))
 
 static void setup_fail_with(smtp_engine *e, const smtpcore_error *err)
 {
     if (!e->opts.manual) {
-        engine_fail_with(e, err);
+        eng_fail_with(e, err);
         return;
     }
     sc_err_copy(&e->simple_err, err);
@@ -703,7 +601,7 @@ static void start_auth(smtp_engine *e)
     char *l = rc == 0 ? sc_buf_strdup(&line) : NULL;
     char *s = rc == 0 ? sc_buf_strdup(&shown) : NULL;
     if (l && s)
-        send_cmd(e, CMD_AUTH, 0, l, s);
+        eng_send_cmd(e, CMD_AUTH, NO_TXN, 0, l, s);
     else
         setup_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
     if (l)
@@ -720,26 +618,26 @@ static void on_auth(smtp_engine *e, const smtp_reply *r)
 {
     if (r->code == 334) {
         const char *challenge = smtp_reply_text(r);
-        transcript(e, SMTPCORE_DIR_INFO, "(server challenge)", 18);
+        eng_transcript(e, SMTPCORE_DIR_INFO, "(server challenge)", 18);
         char *resp = NULL;
         smtpcore_error err = {0};
         if (smtp_sasl_step(e->sasl, challenge, strlen(challenge), &resp, &err) < 0) {
             /* Cancel the exchange (RFC 4954: "*"). In manual mode the server's
              * answer to the cancel ends the step; otherwise the session ends. */
-            send_raw(e, "*\r\n", 3);
-            transcript(e, SMTPCORE_DIR_CLIENT, "*", 1);
+            eng_send_raw(e, "*\r\n", 3);
+            eng_transcript(e, SMTPCORE_DIR_CLIENT, "*", 1);
             if (e->opts.manual) {
                 sc_err_copy(&e->auth_cancel, &err);
-                queue_push(e, CMD_AUTH, 0);
+                queue_push(e, CMD_AUTH, NO_TXN, 0);
             } else {
-                engine_fail_with(e, &err);
+                eng_fail_with(e, &err);
             }
             smtpcore_error_clear(&err);
             return;
         }
         size_t n = strlen(resp);
-        if (send_raw(e, resp, n) == 0 && send_raw(e, "\r\n", 2) == 0 && queue_push(e, CMD_AUTH, 0) == 0)
-            transcript(e, SMTPCORE_DIR_CLIENT, "<redacted>", 10);
+        if (eng_send_raw(e, resp, n) == 0 && eng_send_raw(e, "\r\n", 2) == 0 && queue_push(e, CMD_AUTH, NO_TXN, 0) == 0)
+            eng_transcript(e, SMTPCORE_DIR_CLIENT, "<redacted>", 10);
         sc_secret_free(resp);
         return;
     }
@@ -747,13 +645,13 @@ static void on_auth(smtp_engine *e, const smtp_reply *r)
         smtpcore_error err = {0};
         if (smtp_sasl_finish(e->sasl, &err) < 0) {
             /* A server that cannot prove the password: never trust this session. */
-            engine_fail_with(e, &err);
+            eng_fail_with(e, &err);
             smtpcore_error_clear(&err);
             return;
         }
         smtp_sasl_free(e->sasl);
         e->sasl = NULL;
-        transcript_info(e, "authenticated with %s", e->auth_used);
+        eng_info(e, "authenticated with %s", e->auth_used);
         session_ready(e);
         return;
     }
@@ -767,191 +665,10 @@ static void on_auth(smtp_engine *e, const smtp_reply *r)
                 r->code, smtp_reply_text(r), detail ? " " : "", detail ? detail : "");
 }
 
-/* ------------------------------------------------------------ transactions */
-
-static void txn_fail(smtp_engine *e, smtpcore_category cat, const smtp_reply *r, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void txn_fail(smtp_engine *e, smtpcore_category cat, const smtp_reply *r, const char *fmt, ...)
-{
-    txn *t = &e->txn;
-    if (t->failed)
-        return;
-    t->failed = 1;
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    record_error(&t->err, cat, r, msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    transcript_info(e, "transaction failed: %s", msg);
-}
-
-/* When every reply of a failed transaction is in, reset it. */
-static void txn_maybe_finish(smtp_engine *e)
-{
-    txn *t = &e->txn;
-    if (e->phase != PH_TXN || e->q_len)
-        return;
-    if (t->failed) {
-        if (!t->rset_sent) {
-            t->rset_sent = 1;
-            send_cmd(e, CMD_RSET, 0, "RSET", NULL);
-        }
-        return;
-    }
-    if (t->final_ok) {
-        t->done = 1;
-        e->phase = PH_IDLE;
-    }
-}
-
-static void start_body(smtp_engine *e, body_mode mode)
-{
-    txn *t = &e->txn;
-    t->body = mode;
-    t->body_wanted = 1;
-    smtp_body_encoder_init(&t->enc, mode == BODY_DATA);
-    sc_buf_reset(&t->chunk);
-}
-
-/* All RCPT replies are in: decide whether the message may go. */
-static void decide_envelope(smtp_engine *e)
-{
-    txn *t = &e->txn;
-    t->envelope_decided = 1;
-    if (t->failed)
-        return;
-    if (t->accepted == 0) {
-        /* Report the first refusal: it is usually the one to fix. */
-        const smtpcore_rcpt_status *first = NULL;
-        for (size_t i = 0; i < t->n_rcpt && !first; i++)
-            if (!t->rcpt_ok[i])
-                first = &t->result->rcpts[i];
-        smtp_reply fake;
-        smtp_reply_init(&fake);
-        if (first) {
-            fake.code = first->code;
-            memcpy(fake.enhanced, first->enhanced, sizeof fake.enhanced);
-            sc_buf_append_str(&fake.text, first->text ? first->text : "");
-            sc_buf_append(&fake.text, "", 1);
-            fake.text.len--;
-        }
-        txn_fail(e, first ? classify(&fake, SMTPCORE_ERR_RECIPIENT) : SMTPCORE_ERR_RECIPIENT, first ? &fake : NULL,
-                 "every recipient was refused (first: <%s> %d %s)", first ? first->address : "",
-                 first ? first->code : 0, first && first->text ? first->text : "");
-        smtp_reply_free(&fake);
-        return;
-    }
-    if (t->all_or_nothing && t->accepted < t->n_rcpt) {
-        const smtpcore_rcpt_status *first = NULL;
-        for (size_t i = 0; i < t->n_rcpt && !first; i++)
-            if (!t->rcpt_ok[i])
-                first = &t->result->rcpts[i];
-        /* first is set: accepted < n_rcpt means some rcpt_ok[i] is 0 (on_rcpt sets both together).
-         * NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
-        sc_err_set(&t->err, SMTPCORE_ERR_RECIPIENT, first->code, first->enhanced, first->text,
-                   "%zu of %zu recipients refused (first: <%s>); nothing sent (all-or-nothing)",
-                   t->n_rcpt - t->accepted, t->n_rcpt, first->address);
-        t->failed = 1;
-        transcript_info(e, "transaction failed: %s", t->err.message ? t->err.message : "");
-        return;
-    }
-    if (!t->pipelined || t->all_or_nothing) {
-        /* The DATA/BDAT step was held back until now. */
-        if (t->chunking)
-            start_body(e, BODY_BDAT);
-        else
-            send_cmd(e, CMD_DATA, 0, "DATA", NULL);
-    }
-}
-
-static void on_mail(smtp_engine *e, const smtp_reply *r)
-{
-    txn *t = &e->txn;
-    if (is_2xx(r)) {
-        if (!t->pipelined && t->n_rcpt)
-            send_cmd(e, CMD_RCPT, 0, t->rcpt_lines[0], NULL);
-        return;
-    }
-    txn_fail(e, classify(r, SMTPCORE_ERR_SENDER), r, "sender refused: %d %s", r->code, smtp_reply_text(r));
-}
-
-static void on_rcpt(smtp_engine *e, const smtp_reply *r, size_t i)
-{
-    txn *t = &e->txn;
-    if (i < t->n_rcpt) {
-        if (smtp_result_set_reply(&t->result->rcpts[i], r->code, r->enhanced, smtp_reply_text(r)) < 0)
-            engine_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
-        if (is_2xx(r)) {
-            t->rcpt_ok[i] = 1;
-            t->accepted++;
-        }
-    }
-    t->rcpt_replies++;
-    if (t->failed)
-        return; /* MAIL failed: these replies are only drained */
-    if (!t->pipelined && t->rcpt_replies < t->n_rcpt) {
-        send_cmd(e, CMD_RCPT, t->rcpt_replies, t->rcpt_lines[t->rcpt_replies], NULL);
-        return;
-    }
-    if (t->rcpt_replies == t->n_rcpt)
-        decide_envelope(e);
-}
-
-static void on_data(smtp_engine *e, const smtp_reply *r)
-{
-    txn *t = &e->txn;
-    if (r->code == 354) {
-        if (t->failed || t->accepted == 0) {
-            /* The server opened DATA although nobody can receive the message:
-             * close it empty (no bytes of the message go out). */
-            send_raw(e, ".\r\n", 3);
-            queue_push(e, CMD_DATA_END, 0);
-            transcript(e, SMTPCORE_DIR_CLIENT, ".", 1);
-            return;
-        }
-        start_body(e, BODY_DATA);
-        return;
-    }
-    if (!t->failed)
-        txn_fail(e, classify(r, SMTPCORE_ERR_PROTOCOL), r, "DATA refused: %d %s", r->code, smtp_reply_text(r));
-}
-
-static void on_final(smtp_engine *e, const smtp_reply *r, int last)
-{
-    txn *t = &e->txn;
-    if (t->failed)
-        return;
-    if (!is_2xx(r)) {
-        txn_fail(e, classify(r, SMTPCORE_ERR_PROTOCOL), r, "message refused: %d %s", r->code, smtp_reply_text(r));
-        return;
-    }
-    if (!last)
-        return;
-    if (smtp_result_set_final(t->result, r->code, r->enhanced, smtp_reply_text(r)) < 0) {
-        engine_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
-        return;
-    }
-    for (size_t i = 0; i < t->n_rcpt; i++)
-        t->result->rcpts[i].accepted = t->rcpt_ok[i];
-    t->final_ok = 1;
-    transcript_info(e, "message accepted for %zu of %zu recipients", t->accepted, t->n_rcpt);
-}
-
+/* A caller's RSET (a transaction's own RSETs go to transaction.c). */
 static void on_rset(smtp_engine *e, const smtp_reply *r)
 {
-    if (e->phase == PH_TXN) {
-        if (!is_2xx(r)) {
-            engine_fail(e, classify(r, SMTPCORE_ERR_PROTOCOL), r, "RSET refused: %d %s", r->code,
-                        smtp_reply_text(r));
-            return;
-        }
-        e->txn.done = 1;
-        e->phase = PH_IDLE;
-        return;
-    }
-    /* A caller's RSET. */
-    if (!is_2xx(r))
+    if (!eng_is_2xx(r))
         sc_err_set(&e->simple_err, SMTPCORE_ERR_PROTOCOL, r->code, r->enhanced, smtp_reply_text(r),
                    "RSET refused: %d %s", r->code, smtp_reply_text(r));
     e->simple_done = 1;
@@ -960,7 +677,7 @@ static void on_rset(smtp_engine *e, const smtp_reply *r)
 
 static void on_noop(smtp_engine *e, const smtp_reply *r)
 {
-    if (!is_2xx(r))
+    if (!eng_is_2xx(r))
         sc_err_set(&e->simple_err, SMTPCORE_ERR_PROTOCOL, r->code, r->enhanced, smtp_reply_text(r),
                    "NOOP refused: %d %s", r->code, smtp_reply_text(r));
     e->simple_done = 1;
@@ -971,11 +688,12 @@ static void handle_reply(smtp_engine *e, const smtp_reply *r)
 {
     e->stats.replies++;
     e->last_code = r->code;
-    free(e->last_text);
-    e->last_text = strdup(smtp_reply_text(r));
+    /* Kept in one buffer: no allocation per reply once it has grown. */
+    const char *text = smtp_reply_text(r);
+    sc_buf_reset(&e->last_text);
+    sc_buf_append(&e->last_text, text, strlen(text) + 1);
     if (e->opts.transcript) {
         /* One transcript line per reply line, as the server sent it. */
-        const char *text = smtp_reply_text(r);
         size_t lines = r->n_lines ? r->n_lines : 1;
         for (size_t i = 0; i < lines; i++) {
             const char *end = strchr(text, '\n');
@@ -983,27 +701,29 @@ static void handle_reply(smtp_engine *e, const smtp_reply *r)
             char line[SMTP_REPLY_MAX_LINE + 8];
             int k = snprintf(line, sizeof line, "%d%c%.*s", r->code, i + 1 < lines ? '-' : ' ', (int)n, text);
             if (k > 0)
-                transcript(e, SMTPCORE_DIR_SERVER, line, (size_t)k < sizeof line ? (size_t)k : sizeof line - 1);
+                eng_transcript(e, SMTPCORE_DIR_SERVER, line, (size_t)k < sizeof line ? (size_t)k : sizeof line - 1);
             text = end ? end + 1 : text + n;
         }
     }
     if (e->q_len == 0) {
         /* Nothing asked: a server announcing shutdown (421) or noise. */
         if (r->code == 421)
-            engine_fail(e, SMTPCORE_ERR_CONNECT, r, "the server closed the session: %d %s", r->code,
+            eng_fail(e, SMTPCORE_ERR_CONNECT, r, "the server closed the session: %d %s", r->code,
                         smtp_reply_text(r));
         else
-            engine_fail(e, SMTPCORE_ERR_PROTOCOL, r, "unexpected reply from the server: %d %s", r->code,
+            eng_fail(e, SMTPCORE_ERR_PROTOCOL, r, "unexpected reply from the server: %d %s", r->code,
                         smtp_reply_text(r));
         return;
     }
     pending_cmd c = queue_pop(e);
     if (r->code == 421 && c.kind != CMD_QUIT) {
         /* RFC 5321 3.8: 421 means the server is closing the channel now. */
-        if (e->txn.active && !e->txn.failed)
-            txn_fail(e, SMTPCORE_ERR_CONNECT, r, "the server closed the session: %d %s", r->code,
-                     smtp_reply_text(r));
-        engine_fail(e, SMTPCORE_ERR_CONNECT, r, "the server closed the session: %d %s", r->code, smtp_reply_text(r));
+        txn_fail_in_flight(e, SMTPCORE_ERR_CONNECT, r);
+        eng_fail(e, SMTPCORE_ERR_CONNECT, r, "the server closed the session: %d %s", r->code, smtp_reply_text(r));
+        return;
+    }
+    if (c.slot != NO_TXN) {
+        txn_on_reply(e, c, r);
         return;
     }
     switch (c.kind) {
@@ -1012,18 +732,10 @@ static void handle_reply(smtp_engine *e, const smtp_reply *r)
     case CMD_HELO: on_helo(e, r); break;
     case CMD_STARTTLS: on_starttls(e, r); break;
     case CMD_AUTH: on_auth(e, r); break;
-    case CMD_MAIL: on_mail(e, r); break;
-    case CMD_RCPT: on_rcpt(e, r, c.index); break;
-    case CMD_DATA: on_data(e, r); break;
-    case CMD_DATA_END: on_final(e, r, 1); break;
-    case CMD_BDAT: on_final(e, r, 0); break;
-    case CMD_BDAT_LAST: on_final(e, r, 1); break;
     case CMD_RSET: on_rset(e, r); break;
     case CMD_NOOP: on_noop(e, r); break;
-    case CMD_QUIT: break;
+    default: break; /* QUIT; transaction commands carry a slot */
     }
-    if (e->phase == PH_TXN)
-        txn_maybe_finish(e);
 }
 
 int smtp_engine_feed(smtp_engine *e, const char *data, size_t len)
@@ -1031,7 +743,7 @@ int smtp_engine_feed(smtp_engine *e, const char *data, size_t len)
     if (e->phase == PH_FAILED)
         return -1;
     if (smtp_reply_parser_feed(&e->parser, data, len) < 0) {
-        engine_fail(e, SMTPCORE_ERR_PROTOCOL, NULL, "malformed reply from the server: %s", e->parser.err);
+        eng_fail(e, SMTPCORE_ERR_PROTOCOL, NULL, "malformed reply from the server: %s", e->parser.err);
         return -1;
     }
     for (;;) {
@@ -1039,7 +751,7 @@ int smtp_engine_feed(smtp_engine *e, const char *data, size_t len)
             break; /* after STARTTLS's 220 nothing more may be read in clear */
         int rc = smtp_reply_parser_next(&e->parser, &e->reply);
         if (rc < 0) {
-            engine_fail(e, SMTPCORE_ERR_PROTOCOL, NULL, "malformed reply from the server: %s", e->parser.err);
+            eng_fail(e, SMTPCORE_ERR_PROTOCOL, NULL, "malformed reply from the server: %s", e->parser.err);
             break;
         }
         if (rc == 0)
@@ -1053,219 +765,7 @@ void smtp_engine_connection_lost(smtp_engine *e, const smtpcore_error *cause)
 {
     if (e->phase == PH_QUIT || e->phase == PH_FAILED)
         return;
-    engine_fail_with(e, cause);
-}
-
-/* ---- begin_message ---- */
-
-static int needs_utf8(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s >= 0x80)
-            return 1;
-    return 0;
-}
-
-int smtp_engine_begin_message(smtp_engine *e, const smtpcore_envelope *env, int eight_bit, uint64_t size_hint,
-                              smtpcore_error *err)
-{
-    if (e->phase == PH_FAILED) {
-        sc_err_copy(err, &e->err);
-        return -1;
-    }
-    if (e->phase != PH_IDLE)
-        return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "the session is not ready for a new message");
-    if (smtp_check_envelope(env, err) < 0)
-        return -1;
-    int utf8 = needs_utf8(env->sender);
-    for (size_t i = 0; i < env->n_recipients; i++)
-        utf8 |= needs_utf8(env->recipients[i].address);
-    if (utf8 && !(e->caps & SMTPCORE_CAP_SMTPUTF8))
-        return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL,
-                          "an address has non-ASCII characters, which needs SMTPUTF8 (RFC 6531), and the server "
-                          "does not offer it");
-    if (eight_bit == 1 && !utf8 && !(e->caps & SMTPCORE_CAP_8BITMIME))
-        return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL,
-                          "the message has 8-bit content and the server does not offer 8BITMIME; encode it "
-                          "as quoted-printable or base64");
-    if (e->max_size && size_hint > e->max_size)
-        return sc_err_set(err, SMTPCORE_ERR_SIZE, 0, NULL, NULL,
-                          "the message (%llu bytes) is larger than the server accepts (%llu bytes)",
-                          (unsigned long long)size_hint, (unsigned long long)e->max_size);
-
-    txn *t = &e->txn;
-    txn_clear(t);
-    t->active = 1;
-    t->n_rcpt = env->n_recipients;
-    t->pipelined = e->opts.use_pipelining && (e->caps & SMTPCORE_CAP_PIPELINING);
-    t->chunking = e->opts.use_chunking && (e->caps & SMTPCORE_CAP_CHUNKING);
-    t->all_or_nothing = env->all_or_nothing >= 0 ? env->all_or_nothing : e->opts.all_or_nothing;
-    t->result = smtp_result_new(t->n_rcpt);
-    t->rcpt_ok = calloc(t->n_rcpt ? t->n_rcpt : 1, 1);
-    t->rcpt_lines = calloc(t->n_rcpt ? t->n_rcpt : 1, sizeof *t->rcpt_lines);
-    if (!t->result || !t->rcpt_ok || !t->rcpt_lines)
-        goto oom;
-
-    int dsn = (e->caps & SMTPCORE_CAP_DSN) != 0;
-    sc_buf line;
-    sc_buf_init(&line);
-    if (smtp_format_mail(&line, env, e->caps & SMTPCORE_CAP_SIZE ? size_hint : 0,
-                         eight_bit != 0 && (e->caps & SMTPCORE_CAP_8BITMIME), utf8, dsn) < 0) {
-        sc_buf_free(&line);
-        goto oom;
-    }
-    for (size_t i = 0; i < t->n_rcpt; i++) {
-        sc_buf r;
-        sc_buf_init(&r);
-        if (smtp_result_set_rcpt(t->result, i, env->recipients[i].address) < 0 ||
-            smtp_format_rcpt(&r, &env->recipients[i], dsn) < 0 || !(t->rcpt_lines[i] = sc_buf_strdup(&r))) {
-            sc_buf_free(&r);
-            sc_buf_free(&line);
-            goto oom;
-        }
-        sc_buf_free(&r);
-    }
-    if (!dsn && (env->dsn_ret || env->dsn_envid))
-        transcript_info(e, "the server does not offer DSN; delivery status options left out");
-
-    e->phase = PH_TXN;
-    char *mail = sc_buf_strdup(&line);
-    sc_buf_free(&line);
-    if (!mail)
-        goto oom;
-    send_cmd(e, CMD_MAIL, 0, mail, NULL);
-    free(mail);
-    if (t->pipelined) {
-        /* RFC 2920: the whole envelope in one write, and DATA with it unless
-         * we must see every RCPT reply first. */
-        for (size_t i = 0; i < t->n_rcpt; i++)
-            send_cmd(e, CMD_RCPT, i, t->rcpt_lines[i], NULL);
-        if (!t->all_or_nothing) {
-            if (t->chunking)
-                start_body(e, BODY_BDAT);
-            else
-                send_cmd(e, CMD_DATA, 0, "DATA", NULL);
-        }
-    }
-    if (e->phase == PH_FAILED) {
-        sc_err_copy(err, &e->err);
-        return -1;
-    }
-    return 0;
-oom:
-    txn_clear(t);
-    return sc_err_set(err, SMTPCORE_ERR_LOCAL, 0, NULL, NULL, "out of memory");
-}
-
-/* ---- body ---- */
-
-static int emit_bdat(smtp_engine *e, int last)
-{
-    txn *t = &e->txn;
-    char head[64];
-    size_t n = sc_buf_size(&t->chunk);
-    snprintf(head, sizeof head, "BDAT %zu%s", n, last ? " LAST" : "");
-    if (send_cmd(e, last ? CMD_BDAT_LAST : CMD_BDAT, 0, head, NULL) < 0)
-        return -1;
-    if (send_raw(e, sc_buf_ptr(&t->chunk), n) < 0)
-        return -1;
-    sc_buf_reset(&t->chunk);
-    return 0;
-}
-
-int smtp_engine_body(smtp_engine *e, const char *data, size_t n)
-{
-    txn *t = &e->txn;
-    if (e->phase != PH_TXN || !t->body_wanted || t->body_ended)
-        return -1;
-    if (t->body == BODY_DATA) {
-        if (smtp_body_encoder_write(&t->enc, data, n, &e->out) < 0) {
-            engine_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
-            return -1;
-        }
-        return 0;
-    }
-    if (smtp_body_encoder_write(&t->enc, data, n, &t->chunk) < 0) {
-        engine_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
-        return -1;
-    }
-    if (sc_buf_size(&t->chunk) >= e->opts.bdat_chunk_size)
-        return emit_bdat(e, 0);
-    return 0;
-}
-
-int smtp_engine_body_end(smtp_engine *e)
-{
-    txn *t = &e->txn;
-    if (e->phase != PH_TXN || !t->body_wanted || t->body_ended)
-        return -1;
-    t->body_ended = 1;
-    if (t->body == BODY_DATA) {
-        if (smtp_body_encoder_finish(&t->enc, &e->out) < 0) {
-            engine_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
-            return -1;
-        }
-        transcript_info(e, "<message body: %llu bytes>", (unsigned long long)t->enc.bytes_out);
-        transcript(e, SMTPCORE_DIR_CLIENT, ".", 1);
-        return queue_push(e, CMD_DATA_END, 0) < 0 ? -1 : 0;
-    }
-    if (smtp_body_encoder_finish(&t->enc, &t->chunk) < 0) {
-        engine_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
-        return -1;
-    }
-    transcript_info(e, "<message body: %llu bytes>", (unsigned long long)t->enc.bytes_out);
-    return emit_bdat(e, 1);
-}
-
-void smtp_engine_body_abort(smtp_engine *e, const smtpcore_error *cause)
-{
-    txn *t = &e->txn;
-    if (e->phase != PH_TXN)
-        return;
-    if (t->body == BODY_DATA) {
-        /* After DATA's 354 any end of data would deliver a truncated
-         * message: dropping the connection is the only safe abort. */
-        engine_fail_with(e, cause);
-        return;
-    }
-    /* BDAT without LAST: RSET makes the server discard the chunks so far
-     * (RFC 3030 section 4). */
-    t->body_ended = 1;
-    if (!t->failed) {
-        t->failed = 1;
-        sc_err_copy(&t->err, cause);
-    }
-    txn_maybe_finish(e);
-}
-
-int smtp_engine_take_result(smtp_engine *e, smtpcore_result **out, smtpcore_error *err)
-{
-    txn *t = &e->txn;
-    if (out)
-        *out = NULL;
-    if (!t->active)
-        return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "no transaction");
-    int rc = 0;
-    if (t->final_ok && !t->failed) {
-        /* The server accepted the message; whatever went wrong afterwards
-         * (a stray reply, a dropped connection) does not change that, and
-         * reporting a failure would invite a duplicate resend. */
-        rc = 0;
-    } else if (e->phase == PH_FAILED) {
-        sc_err_copy(err, t->failed ? &t->err : &e->err);
-        rc = -1;
-    } else if (!t->done) {
-        return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "the transaction has not finished");
-    } else if (t->failed || !t->final_ok) {
-        sc_err_copy(err, &t->err);
-        rc = -1;
-    }
-    if (out) {
-        *out = t->result;
-        t->result = NULL;
-    }
-    txn_clear(t);
-    return rc;
+    eng_fail_with(e, cause);
 }
 
 /* ---- simple commands ---- */
@@ -1277,7 +777,7 @@ static int simple_cmd(smtp_engine *e, cmd_kind kind, const char *line)
     smtpcore_error_clear(&e->simple_err);
     e->simple_done = 0;
     e->phase = PH_SIMPLE;
-    return send_cmd(e, kind, 0, line, NULL);
+    return eng_send_cmd(e, kind, NO_TXN, 0, line, NULL);
 }
 
 int smtp_engine_noop(smtp_engine *e) { return simple_cmd(e, CMD_NOOP, "NOOP"); }
@@ -1299,7 +799,10 @@ int smtp_engine_take_simple_result(smtp_engine *e, smtpcore_error *err)
 }
 
 int smtp_engine_last_code(const smtp_engine *e) { return e->last_code; }
-const char *smtp_engine_last_text(const smtp_engine *e) { return e->last_text ? e->last_text : ""; }
+const char *smtp_engine_last_text(const smtp_engine *e)
+{
+    return sc_buf_size(&e->last_text) ? sc_buf_ptr(&e->last_text) : "";
+}
 
 /* Begin a manual step from idle. */
 static int step_begin(smtp_engine *e)
@@ -1345,7 +848,7 @@ int smtp_engine_starttls(smtp_engine *e)
     }
     e->phase = PH_STARTTLS;
     e->tried_starttls = 1;
-    return send_cmd(e, CMD_STARTTLS, 0, "STARTTLS", NULL);
+    return eng_send_cmd(e, CMD_STARTTLS, NO_TXN, 0, "STARTTLS", NULL);
 }
 
 int smtp_engine_auth(smtp_engine *e, smtp_sasl_mech mechanism, const char *user, const char *secret)
@@ -1383,6 +886,6 @@ void smtp_engine_quit(smtp_engine *e)
 {
     if (e->phase == PH_FAILED || e->phase == PH_QUIT)
         return;
-    send_cmd(e, CMD_QUIT, 0, "QUIT", NULL);
+    eng_send_cmd(e, CMD_QUIT, NO_TXN, 0, "QUIT", NULL);
     e->phase = PH_QUIT;
 }

@@ -37,6 +37,7 @@ typedef struct smtp_engine_opts {
     int use_chunking;               /* use CHUNKING (BDAT) when offered */
     int all_or_nothing;
     size_t bdat_chunk_size;         /* 0: default (256 KiB) */
+    unsigned pipeline_depth;        /* most messages unanswered at once with PIPELINING; 0: default (32) */
     int manual;                     /* step by step (smtplib style): after the greeting the engine
                                        waits for smtp_engine_ehlo/starttls/auth; failed steps are
                                        reported by smtp_engine_take_simple_result, not fatal */
@@ -93,11 +94,21 @@ const char *smtp_engine_greeting(const smtp_engine *e);
 const char *smtp_engine_auth_mechanism(const smtp_engine *e);       /* NULL if no AUTH */
 int smtp_engine_tls_active(const smtp_engine *e);
 
+/* Whether smtp_engine_begin_message may be called now: the session is idle,
+ * or (PIPELINING) the newest message has sent all its data, did not fail,
+ * and fewer than the pipeline depth are unanswered. A message begun while
+ * others are in flight is pipelined behind them. */
+int smtp_engine_can_begin(const smtp_engine *e);
+
 /* Start a transaction. eight_bit: 1 yes, 0 no, -1 unknown. size_hint 0 if
  * unknown. Refuses (usage/size error, nothing queued) input that could
  * change the protocol or that the server cannot take. Returns 0 or -1. */
 int smtp_engine_begin_message(smtp_engine *e, const smtpcore_envelope *env, int eight_bit, uint64_t size_hint,
                               smtpcore_error *err);
+
+/* The newest message may still want body bytes (before DATA's 354 too);
+ * 0 once its body ended or it failed. */
+int smtp_engine_body_pending(const smtp_engine *e);
 
 /* Body bytes (only while want == SMTP_WANT_BODY). Returns 0 or -1 (OOM). */
 int smtp_engine_body(smtp_engine *e, const char *data, size_t n);
@@ -107,10 +118,14 @@ int smtp_engine_body_end(smtp_engine *e);
  * connection, so the engine fails. */
 void smtp_engine_body_abort(smtp_engine *e, const smtpcore_error *cause);
 
-/* When a transaction has finished (want back to SMTP_WANT_NOTHING, or
- * SMTP_WANT_CLOSE): take the per-recipient result (ownership passes to the
- * caller) and whether it succeeded. Returns 0 if the message was accepted,
- * -1 with err filled otherwise. */
+/* The oldest transaction not yet taken has finished (always true for every
+ * one begun once want is SMTP_WANT_NOTHING or SMTP_WANT_CLOSE). */
+int smtp_engine_result_ready(const smtp_engine *e);
+
+/* Take the oldest finished transaction's per-recipient result (ownership
+ * passes to the caller) and whether it succeeded. Returns 0 if the message
+ * was accepted, -1 with err filled otherwise. Results come out in the order
+ * the messages were begun. */
 int smtp_engine_take_result(smtp_engine *e, smtpcore_result **out, smtpcore_error *err);
 
 /* Simple commands while idle. */

@@ -1,6 +1,7 @@
 /* Drives the public C API through whole sessions for the integration tests:
  * several messages on one connection, a refused one in between, DSN options,
- * NOOP/RSET, and a message source that fails half way.
+ * NOOP/RSET, a message source that fails half way, and batches (several
+ * messages pipelined, smtpcore_session_send_batch / _send_messages).
  *
  *   session_probe SCENARIO --host H --port P [--security S] [--ca-file F] [--user U]
  *
@@ -60,6 +61,88 @@ static long long failing_read(void *ctx, char *buf, size_t n)
     return (long long)len;
 }
 
+/* The batch scenario's message i: a leading dot and a long line, so the
+ * test can compare the delivered bytes exactly. */
+static int batch_message(char *buf, size_t size, const char *from, const char *to, int i)
+{
+    return snprintf(buf, size,
+                    "From: <%s>\r\nTo: <%s>\r\nSubject: batch-%d\r\nMessage-ID: <batch-%d@example.test>\r\n\r\n"
+                    "body of batch-%d\r\n.leading dot\r\n%0900d\r\n",
+                    from, to, i, i, i, i);
+}
+
+struct batch_msg {
+    char text[1200];
+    size_t len, pos;
+};
+
+static long long batch_read(void *ctx, char *buf, size_t n)
+{
+    struct batch_msg *m = ctx;
+    size_t left = m->len - m->pos;
+    if (n > left)
+        n = left;
+    memcpy(buf, m->text + m->pos, n);
+    m->pos += n;
+    return (long long)n;
+}
+
+/* 30 messages in one batch: 10 to an unknown user, 20 from a source that
+ * fails; then 5 composed messages to carol through send_messages. */
+static void run_batch(smtpcore_session *s, const char *from)
+{
+    enum { N = 30 };
+    static struct batch_msg msgs[N];
+    smtpcore_recipient rcpts[N];
+    smtpcore_envelope envs[N];
+    smtpcore_source srcs[N];
+    struct failing_source failing = {0};
+    for (int i = 0; i < N; i++) {
+        const char *to = i == 10 ? "nosuchuser@example.test" : "bob@example.test";
+        msgs[i].len = (size_t)batch_message(msgs[i].text, sizeof msgs[i].text, from, to, i);
+        rcpts[i] = (smtpcore_recipient){.address = to};
+        envs[i] = (smtpcore_envelope){.sender = from, .recipients = &rcpts[i], .n_recipients = 1,
+                                      .all_or_nothing = -1};
+        srcs[i] = (smtpcore_source){.read = batch_read, .ctx = &msgs[i], .size_hint = msgs[i].len};
+    }
+    srcs[20] = (smtpcore_source){.read = failing_read, .ctx = &failing};
+    smtpcore_send_outcome out[N];
+    size_t accepted = smtpcore_session_send_batch(s, envs, srcs, N, out);
+    for (int i = 0; i < N; i++) {
+        char step[32];
+        snprintf(step, sizeof step, "batch%d", i);
+        report(step, out[i].status, out[i].result, &out[i].error);
+        smtpcore_send_outcome_clear(&out[i]);
+    }
+    printf("batch_accepted ok %zu\n", accepted);
+
+    enum { M = 5 };
+    smtpcore_message *m[M];
+    smtpcore_send_outcome mout[M];
+    smtpcore_error err = {0};
+    for (int i = 0; i < M; i++) {
+        char subject[32];
+        snprintf(subject, sizeof subject, "composed-%d", i);
+        m[i] = smtpcore_message_new();
+        if (smtpcore_message_set_from(m[i], from, &err) < 0 ||
+            smtpcore_message_add_to(m[i], i == 2 ? "nosuchuser@example.test" : "carol@example.test", &err) < 0 ||
+            smtpcore_message_set_subject(m[i], subject, &err) < 0 ||
+            smtpcore_message_set_text(m[i], subject, strlen(subject), &err) < 0) {
+            fprintf(stderr, "compose: %s\n", err.message);
+            exit(2);
+        }
+    }
+    accepted = smtpcore_session_send_messages(s, m, M, mout);
+    for (int i = 0; i < M; i++) {
+        char step[32];
+        snprintf(step, sizeof step, "composed%d", i);
+        report(step, mout[i].status, mout[i].result, &mout[i].error);
+        smtpcore_send_outcome_clear(&mout[i]);
+        smtpcore_message_free(m[i]);
+    }
+    printf("composed_accepted ok %zu\n", accepted);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -115,6 +198,8 @@ int main(int argc, char **argv)
         smtpcore_error_clear(&err);
         /* With BDAT the session survives (RSET); with DATA it had to be dropped. */
         send_one(s, "after", from, "erin@example.test", "after-failure", NULL, SMTPCORE_DSN_RET_DEFAULT, NULL);
+    } else if (!strcmp(scenario, "batch")) {
+        run_batch(s, from);
     } else {
         fprintf(stderr, "unknown scenario %s\n", scenario);
     }

@@ -68,6 +68,7 @@ static void test_bad_values_are_usage_errors(void)
         {"timeout", "-5"}, {"auth_mechanism", "DIGEST-MD5"}, {"tls_verify", "maybe"}, {"no_such_key", "1"},
         {"preset", "no-such-provider"}, {"ehlo_name", "bad name"}, {"ehlo_name", "x\r\nMAIL FROM:<a@b>"},
         {"host", "mail.example.test\r\nQUIT"}, {"username", "u\nAUTH"}, {"password", "p\r\n"},
+        {"pipeline_depth", "0"}, {"pipeline_depth", "65"}, {"pipeline_depth", "8x"},
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
         smtpcore_category cat = SMTPCORE_OK;
@@ -75,6 +76,9 @@ static void test_bad_values_are_usage_errors(void)
         CHECK_INT_EQ(cat, SMTPCORE_ERR_USAGE);
     }
     CHECK(c->host == NULL && c->username == NULL && c->password == NULL);
+    CHECK_INT_EQ(c->pipeline_depth, 0);
+    CHECK_INT_EQ(set(c, "pipeline_depth", "8", NULL), 0);
+    CHECK_INT_EQ(c->pipeline_depth, 8);
     smtpcore_config_free(c);
 }
 
