@@ -197,6 +197,8 @@ def clients(ctx):
                note="the DATA path against a server that offers CHUNKING"),
         Client("smtpcore C, 1 connection", "C", "smtpcore", [os.path.join(BIN, "sc_bench")],
                note="S5 baseline: the same pool with max_connections 1"),
+        Client("smtpcore C, one call per message", "C", "smtpcore", [os.path.join(BIN, "sc_bench")],
+               note="smtpcore_session_send_bytes once per message: no pipelining across messages"),
         Client("limit, RFC pipelining", "C", "limit", [os.path.join(BIN, "limit")], ["--mode", "rfc"]),
         Client("limit, RFC 2920 across messages", "C", "limit", [os.path.join(BIN, "limit")], ["--mode", "next"],
                note="DATA: body, '.' and the next MAIL+RCPT+DATA in one write: 1 round trip per message"),
@@ -262,16 +264,22 @@ PHP_PEERS_DEFAULT = ["PHPMailer", "Symfony Mailer"]
 FRONT = ["smtpcore C", "smtpcore Python", "smtpcore PHP"]
 LIMITS = ["limit, RFC pipelining", "limit, RFC 2920 across messages", "limit, all pipelined"]
 LIMITS_BDAT = ["limit, RFC pipelining", "limit, window of 8", "limit, all pipelined"]
+# The send scenarios: the front ends send in batches (a queue worker's way: the next
+# envelope pipelined behind the previous message); one row shows one call per message.
+BATCH = ["--batch", "100"]
+BATCHED = {n: BATCH for n in ["smtpcore C", "smtpcore C, CHUNKING off"]}
+PER_CALL = ["smtpcore C, one call per message"]
 
 
 def scenarios(d):
     m = ["--message", d["small"]]
     return [
         Scenario("S1", "2,000 small messages over one connection, loopback, smtp-sink", "msg/s", True,
-                 ["send", "--count", "2000", *m], "smtp-sink", False, FRONT + LIMITS + PY_PEERS + PHP_PEERS, cap=1.5,
-                 reps=max(REPS, 5)),
+                 ["send", "--count", "2000", *m], "smtp-sink", False, FRONT + PER_CALL + LIMITS + PY_PEERS + PHP_PEERS,
+                 cap=1.5, reps=max(REPS, 5), per_row=dict(BATCHED)),
         Scenario("S1d", "S1 over the delayed link (2 ms each way), 200 messages, smtp-sink", "msg/s", True,
-                 ["send", "--count", "200", *m], "smtp-sink", True, FRONT + LIMITS + PY_PEERS + PHP_PEERS, cap=1.2),
+                 ["send", "--count", "200", *m], "smtp-sink", True, FRONT + PER_CALL + LIMITS + PY_PEERS + PHP_PEERS,
+                 cap=1.2, per_row=dict(BATCHED)),
         Scenario("S2", "1 message to 500 recipients, delayed link, smtp-sink", "s", False,
                  ["rcpts", "--rcpts", "500", *m], "smtp-sink", True, FRONT + PY_PEERS + PHP_PEERS_DEFAULT),
         Scenario("S3", "compose 20,000 text+HTML+20 KB attachment messages to bytes (no network)", "msg/s", True,
@@ -285,12 +293,12 @@ def scenarios(d):
                  per_row={"smtpcore C, 1 connection": ["--connections", "1"]}),
         Scenario("S6", "S1 against a server offering CHUNKING (our sink), loopback", "msg/s", True,
                  ["send", "--count", "2000", *m], "sink-chunking", False,
-                 FRONT + ["smtpcore C, CHUNKING off"] + LIMITS_BDAT + PY_PEERS + PHP_PEERS, cap=1.5,
-                 per_row={l: ["--chunking", "1"] for l in LIMITS_BDAT}, reps=max(REPS, 5)),
+                 FRONT + PER_CALL + ["smtpcore C, CHUNKING off"] + LIMITS_BDAT + PY_PEERS + PHP_PEERS, cap=1.5,
+                 per_row={**{l: ["--chunking", "1"] for l in LIMITS_BDAT}, **BATCHED}, reps=max(REPS, 5)),
         Scenario("S6d", "S6 over the delayed link, 200 messages", "msg/s", True,
                  ["send", "--count", "200", *m], "sink-chunking", True,
-                 FRONT + ["smtpcore C, CHUNKING off"] + LIMITS_BDAT + PY_PEERS + PHP_PEERS, cap=1.2,
-                 per_row={l: ["--chunking", "1"] for l in LIMITS_BDAT}),
+                 FRONT + PER_CALL + ["smtpcore C, CHUNKING off"] + LIMITS_BDAT + PY_PEERS + PHP_PEERS, cap=1.2,
+                 per_row={**{l: ["--chunking", "1"] for l in LIMITS_BDAT}, **BATCHED}),
         Scenario("S7", "web request: new connection, STARTTLS, AUTH, 1 message, QUIT; delayed link; our TLS sink",
                  "ms/msg", False,
                  ["web", "--count", "30", "--ca-file", d["ca"], "--user", USER, "--password", PASSWORD, *m],

@@ -22,6 +22,7 @@ typedef struct bench_opts {
     const char *mode;      /* limit client: rfc | all */
     int chunking;          /* -1 default, 0 off, 1 on */
     int compose;           /* send_message (compose each time) instead of send_bytes */
+    long batch;            /* messages per batch call (pipelined across messages); 0: one call each */
 } bench_opts;
 
 static inline double mono(void)
@@ -102,6 +103,7 @@ static inline void parse_opts(int argc, char **argv, bench_opts *o)
         else if (OPT("--mode")) o->mode = v;
         else if (OPT("--chunking")) o->chunking = atoi(v);
         else if (!strcmp(k, "--compose")) o->compose = 1;
+        else if (OPT("--batch")) o->batch = atol(v);
         else if (OPT("--window")) continue; /* the limit client reads it itself */
         else {
             fprintf(stderr, "unknown option %s\n", k);

@@ -1,6 +1,8 @@
 /* smtpcore through its public C API, for every scenario of the suite.
  *
- *   sc_bench send     --port P --count N --message FILE [--compose] [--chunking 0]   S1, S6 (+ delayed)
+ *   sc_bench send     --port P --count N --message FILE [--compose] [--chunking 0] [--batch B]   S1, S6 (+ delayed)
+ *                     (--batch B: B messages per smtpcore_session_send_batch/_send_messages call, pipelined
+ *                     across messages; without it one smtpcore_session_send_bytes/_send_message call each)
  *   sc_bench rcpts    --port P --rcpts 500 --message FILE                             S2
  *   sc_bench compose  --count N --attach FILE                                         S3 (no network)
  *   sc_bench big      --port P --attach FILE                                          S4
@@ -63,6 +65,60 @@ static smtpcore_message *small_message(void)
     return m;
 }
 
+/* A message source over bytes in memory (batches, and the pool in S5). */
+struct mem_src {
+    const char *p;
+    size_t left;
+};
+
+static long long mem_read(void *ctx, char *buf, size_t n)
+{
+    struct mem_src *m = ctx;
+    if (n > m->left)
+        n = m->left;
+    memcpy(buf, m->p, n);
+    m->p += n;
+    m->left -= n;
+    return (long long)n;
+}
+
+/* One batch call of up to o->batch messages; returns how many were sent. */
+static long send_one_batch(smtpcore_session *s, const bench_opts *o, const smtpcore_envelope *env, const char *msg,
+                           size_t len, long want)
+{
+    size_t n = (size_t)want;
+    smtpcore_send_outcome *out = calloc(n, sizeof *out);
+    if (o->compose) {
+        smtpcore_message **ms = calloc(n, sizeof *ms);
+        for (size_t i = 0; i < n; i++)
+            ms[i] = small_message();
+        smtpcore_session_send_messages(s, ms, n, out);
+        for (size_t i = 0; i < n; i++)
+            smtpcore_message_free(ms[i]);
+        free(ms);
+    } else {
+        smtpcore_envelope *envs = calloc(n, sizeof *envs);
+        smtpcore_source *srcs = calloc(n, sizeof *srcs);
+        struct mem_src *mm = calloc(n, sizeof *mm);
+        for (size_t i = 0; i < n; i++) {
+            envs[i] = *env;
+            mm[i] = (struct mem_src){msg, len};
+            srcs[i] = (smtpcore_source){.read = mem_read, .ctx = &mm[i], .size_hint = len, .eight_bit = 0};
+        }
+        smtpcore_session_send_batch(s, envs, srcs, n, out);
+        free(envs);
+        free(srcs);
+        free(mm);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].status < 0)
+            die("send", &out[i].error);
+        smtpcore_send_outcome_clear(&out[i]);
+    }
+    free(out);
+    return want;
+}
+
 static int cmd_send(const bench_opts *o)
 {
     size_t len = 0;
@@ -77,7 +133,12 @@ static int cmd_send(const bench_opts *o)
     smtpcore_envelope env = {.sender = FROM, .recipients = to, .n_recipients = 1, .all_or_nothing = -1};
     long done = 0;
     double t0 = mono(), t1 = t0;
-    while (done < o->count && t1 - t0 < o->max_seconds) {
+    while (o->batch > 0 && done < o->count && t1 - t0 < o->max_seconds) {
+        long want = o->count - done < o->batch ? o->count - done : o->batch;
+        done += send_one_batch(s, o, &env, msg, len, want);
+        t1 = mono();
+    }
+    while (o->batch <= 0 && done < o->count && t1 - t0 < o->max_seconds) {
         smtpcore_result *res = NULL;
         int rc;
         if (o->compose) {
@@ -205,22 +266,6 @@ static int cmd_big(const bench_opts *o)
 }
 
 /* S5: threads share a pool. */
-struct mem_src {
-    const char *p;
-    size_t left;
-};
-
-static long long mem_read(void *ctx, char *buf, size_t n)
-{
-    struct mem_src *m = ctx;
-    if (n > m->left)
-        n = m->left;
-    memcpy(buf, m->p, n);
-    m->p += n;
-    m->left -= n;
-    return (long long)n;
-}
-
 struct pool_job {
     smtpcore_pool *pool;
     const char *msg;
