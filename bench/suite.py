@@ -212,6 +212,10 @@ def clients(ctx):
         Client("smtpcore PHP", "PHP", "smtpcore",
                ["php", "-d", "memory_limit=-1", "-d", "extension=" + PHP_EXT,
                 os.path.join(BENCH, "smtpcore.php")]),
+        Client("smtpcore PHP, php -n", "PHP", "smtpcore",
+               ["php", "-n", "-d", "memory_limit=-1", "-d", "extension=" + PHP_EXT,
+                os.path.join(BENCH, "smtpcore.php")],
+               note="php without php.ini (none of Debian's 52 default modules), only our extension loaded"),
         Client("PHPMailer", "PHP", "peer", php("phpmailer.php")),
         Client("PHPMailer +NODELAY", "PHP", "peer", php("phpmailer.php"), ["--nodelay"]),
         Client("Symfony Mailer", "PHP", "peer", php("symfony_mailer.php")),
@@ -228,6 +232,8 @@ def clients(ctx):
             by["smtpcore Python"].available = False
             by["smtpcore Python"].why_not = "not built yet (import smtpcore failed)"
     if not os.path.exists(PHP_EXT):
+        by["smtpcore PHP, php -n"].available = False
+        by["smtpcore PHP, php -n"].why_not = "not built yet"
         by["smtpcore PHP"].available = False
         by["smtpcore PHP"].why_not = "not built yet (no config.m4)" if not os.path.exists(
             os.path.join(ROOT, "config.m4")) else "not built yet (the extension did not build: build/bench/logs/php.log)"
@@ -286,7 +292,8 @@ def scenarios(d):
                  ["compose", "--count", "20000", "--attach", d["att"]], "", False,
                  FRONT + ["smtplib"] + PHP_PEERS_DEFAULT, cap=2),
         Scenario("S4", "one message with a 50 MB attachment, loopback, smtp-sink", "MB peak RSS", False,
-                 ["big", "--attach", d["big"]], "smtp-sink", False, FRONT + PY_PEERS + PHP_PEERS_DEFAULT),
+                 ["big", "--attach", d["big"]], "smtp-sink", False,
+                 FRONT + ["smtpcore PHP, php -n"] + PY_PEERS + PHP_PEERS_DEFAULT),
         Scenario("S5", "8 threads, 4,000 messages, pool of 4 connections, delayed link, smtp-sink", "msg/s", True,
                  ["pool", "--count", "4000", "--threads", "8", "--connections", "4", *m], "smtp-sink", True,
                  ["smtpcore C", "smtpcore C, 1 connection", "smtpcore Python"] + PY_PEERS, cap=2,
@@ -526,7 +533,7 @@ def targets(ctx, summ):
     peers4 = [(n, get(summ, "S4", n, "s4_seconds")) for n in sc4.rows if ctx["clients"][n].kind == "peer"]
     peers4 = [p for p in peers4 if p[1] is not None]
     fastest4 = min(peers4, key=lambda p: p[1]) if peers4 else None
-    for name, cl in front_ends("S4"):
+    for name, cl in front_ends("S4") + [("smtpcore PHP, php -n", ctx["clients"]["smtpcore PHP, php -n"])]:
         if unavailable(cl):
             add("S4 peak RSS < 25 MB", name, cl.why_not, None, "")
             continue
