@@ -153,6 +153,7 @@ run_suite() { # label, command...: a script that ends with "N passed, N failed[,
 
 echo "== Python extension (pip install . into a venv, pytest)"
 run_suite python bash tests/python/run.sh
+run_suite python-asan bash tests/python/run.sh --asan
 
 echo "== PHP extension (.phpt through run-tests.php, then under valgrind)"
 run_suite php bash tests/php/run.sh
