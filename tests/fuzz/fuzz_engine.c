@@ -24,7 +24,10 @@
  *   byte 3   bits 0-2: largest piece a segment is fed in, from
  *                      {whole, 1, 2, 3, 7, 16, 64, 512}
  *            bits 3-7: seed of the generator that picks the piece sizes
- *   byte 4   BDAT chunk size (0: the engine's default)
+ *   byte 4   bits 0-6: BDAT chunk size (0: the engine's default)
+ *            bit 7: batch: begin the next message as soon as the engine
+ *                   allows (smtp_engine_can_begin), before reading replies,
+ *                   so several messages are in flight (PIPELINING)
  *   rest     segments separated by NUL bytes, taken in order by the driver:
  *            when the engine wants to read, the next segment is what the
  *            server sent (fed in pieces, see byte 3; bytes left over when the
@@ -54,6 +57,8 @@
  *     command has had its reply and no server byte is left over;
  *   - with credentials, MAIL only after AUTH got a 2xx;
  *   - a reply with no command waiting makes the engine fail;
+ *   - in a batch, a MAIL behind a BDAT transaction whose final reply has not
+ *     arrived follows an RSET; results come out oldest first;
  *   - smtp_engine_take_result succeeds (or marks a recipient accepted) only
  *     if, counting replies in order against the commands written, MAIL got a
  *     2xx, DATA a 354, every BDAT a 2xx and the final dot or BDAT LAST a 2xx;
@@ -192,8 +197,10 @@ typedef struct harness {
     size_t line_len;
     char line_head[4];
 
-    /* driver */
-    txn_rec txn;
+    /* driver: messages begun and not yet taken, oldest first */
+    txn_rec txns[4];
+    size_t t_head, t_count;
+    int batch;
     size_t msgs_begun;
     int simple_pending, simples_done;
     long simple_unit;
@@ -229,6 +236,20 @@ static void push_unit(enum unit_kind k)
 }
 
 static int last_unit_is(enum unit_kind k) { return h.n_units > 0 && h.units[h.n_units - 1] == k; }
+
+/* The newest message begun (the one commands and body bytes belong to) and
+ * the oldest (the next result); a zeroed record when there is none. */
+static txn_rec *newest(void)
+{
+    static txn_rec none;
+    if (!h.t_count) {
+        memset(&none, 0, sizeof none);
+        return &none;
+    }
+    return &h.txns[(h.t_head + h.t_count - 1) % 4];
+}
+
+static txn_rec *oldest(void) { return &h.txns[h.t_head % 4]; }
 
 /* ------------------------------------------------------------ server bytes */
 
@@ -311,7 +332,14 @@ static void command_line(const char *l, size_t n)
         h.last_auth_unit = (long)h.n_units - 1;
         h.in_auth = 1;
     } else if (starts(l, n, "MAIL FROM:<")) {
-        CHECK(h.txn.active && h.txn.mail_unit < 0);
+        txn_rec *t = newest();
+        CHECK(t->active && t->mail_unit < 0);
+        if (h.t_count > 1) {
+            /* Behind a BDAT transaction still unanswered: RSET first. */
+            txn_rec *prev = &h.txns[(h.t_head + h.t_count - 2) % 4];
+            if (prev->bdat_first >= 0 && (prev->end_unit < 0 || reply_of(prev->end_unit) < 0))
+                CHECK(last_unit_is(U_RSET));
+        }
         if (h.security == SMTPCORE_SECURITY_STARTTLS)
             CHECK(h.tls);
         if (h.creds || h.token) {
@@ -323,27 +351,30 @@ static void command_line(const char *l, size_t n)
             CHECK(reply_of(last) == 235);
         }
         push_unit(U_MAIL);
-        h.txn.mail_unit = (long)h.n_units - 1;
+        t->mail_unit = (long)h.n_units - 1;
     } else if (starts(l, n, "RCPT TO:<rcpt")) {
-        CHECK(h.txn.active && h.txn.mail_unit >= 0 && n > 13);
+        txn_rec *t = newest();
+        CHECK(t->active && t->mail_unit >= 0 && n > 13);
         size_t i = (size_t)(l[13] - '0');
-        CHECK(i < h.txn.n_rcpt && h.txn.rcpt_unit[i] < 0);
+        CHECK(i < t->n_rcpt && t->rcpt_unit[i] < 0);
         /* In order. */
         for (size_t k = 0; k < i; k++)
-            CHECK(h.txn.rcpt_unit[k] >= 0);
+            CHECK(t->rcpt_unit[k] >= 0);
         push_unit(U_RCPT);
-        h.txn.rcpt_unit[i] = (long)h.n_units - 1;
+        t->rcpt_unit[i] = (long)h.n_units - 1;
     } else if (equals(l, n, "DATA")) {
-        CHECK(h.txn.active && h.txn.data_unit < 0 && h.txn.bdat_first < 0);
+        txn_rec *t = newest();
+        CHECK(t->active && t->data_unit < 0 && t->bdat_first < 0);
         push_unit(U_DATA);
-        h.txn.data_unit = (long)h.n_units - 1;
+        t->data_unit = (long)h.n_units - 1;
     } else if (equals(l, n, ".")) {
         /* The empty end after a 354 nobody can use; never anywhere else. */
+        txn_rec *t = newest();
         CHECK(last_unit_is(U_DATA));
-        CHECK(h.txn.active && h.txn.end_unit < 0);
+        CHECK(t->active && t->end_unit < 0);
         push_unit(U_DATA_END);
-        h.txn.end_unit = (long)h.n_units - 1;
-        h.txn.empty_end = 1;
+        t->end_unit = (long)h.n_units - 1;
+        t->empty_end = 1;
     } else if (equals(l, n, "RSET")) {
         push_unit(U_RSET);
         if (h.simple_pending)
@@ -532,7 +563,7 @@ static const smtpcore_error source_failed = {SMTPCORE_ERR_LOCAL, 0, "", NULL, (c
 
 static void check_accepted_claims(const smtpcore_result *res, int success)
 {
-    txn_rec *t = &h.txn;
+    txn_rec *t = oldest();
     size_t claimed = 0;
     if (res) {
         CHECK(smtpcore_result_count(res) == t->n_rcpt);
@@ -594,7 +625,9 @@ static void take_result(smtp_engine *e, int closing)
     }
     smtpcore_result_free(res);
     smtpcore_error_clear(&err);
-    memset(&h.txn, 0, sizeof h.txn);
+    memset(oldest(), 0, sizeof(txn_rec));
+    h.t_head = (h.t_head + 1) % 4;
+    h.t_count--;
     drain(e, 0);
 }
 
@@ -623,13 +656,16 @@ static void begin_message(smtp_engine *e)
         if (h.n_rcpt > 2)
             r[2].notify = SMTPCORE_NOTIFY_DELAY;
     }
-    memset(&h.txn, 0, sizeof h.txn);
-    h.txn.active = 1;
-    h.txn.n_rcpt = h.n_rcpt;
-    h.txn.all_or_nothing = h.all_or_nothing_env >= 0 ? h.all_or_nothing_env : h.opt_all_or_nothing;
-    h.txn.mail_unit = h.txn.data_unit = h.txn.end_unit = h.txn.bdat_first = -1;
+    CHECK(h.t_count < 4);
+    h.t_count++;
+    txn_rec *t = newest();
+    memset(t, 0, sizeof *t);
+    t->active = 1;
+    t->n_rcpt = h.n_rcpt;
+    t->all_or_nothing = h.all_or_nothing_env >= 0 ? h.all_or_nothing_env : h.opt_all_or_nothing;
+    t->mail_unit = t->data_unit = t->end_unit = t->bdat_first = -1;
     for (size_t i = 0; i < MAX_RCPT; i++)
-        h.txn.rcpt_unit[i] = -1;
+        t->rcpt_unit[i] = -1;
     h.msgs_begun++;
 
     smtpcore_error err = {0};
@@ -643,8 +679,10 @@ static void begin_message(smtp_engine *e)
         size_t n;
         smtp_engine_output(e, &n);
         CHECK(n == 0);
-        CHECK(smtp_engine_want(e) == SMTP_WANT_NOTHING);
-        memset(&h.txn, 0, sizeof h.txn);
+        if (h.t_count == 1)
+            CHECK(smtp_engine_want(e) == SMTP_WANT_NOTHING);
+        memset(newest(), 0, sizeof(txn_rec));
+        h.t_count--;
     }
     smtpcore_error_clear(&err);
     drain(e, 0);
@@ -666,7 +704,7 @@ static void check_body(const uint8_t *body, size_t body_len, int data_mode, int 
             CHECK(count_markers(p, n) == 1);
             CHECK(n >= 3 && memcmp(p + n - 3, ".\r\n", 3) == 0);
             push_unit(U_DATA_END);
-            h.txn.end_unit = (long)h.n_units - 1;
+            newest()->end_unit = (long)h.n_units - 1;
         }
     } else {
         /* BDAT <size>[ LAST]\r\n<size bytes>, ... */
@@ -695,10 +733,10 @@ static void check_body(const uint8_t *body, size_t body_len, int data_mode, int 
             CHECK(sc_buf_append(&payload, p + pos, sz) == 0);
             pos += sz;
             push_unit(last_seen ? U_BDAT_LAST : U_BDAT);
-            if (h.txn.bdat_first < 0)
-                h.txn.bdat_first = (long)h.n_units - 1;
+            if (newest()->bdat_first < 0)
+                newest()->bdat_first = (long)h.n_units - 1;
             if (last_seen)
-                h.txn.end_unit = (long)h.n_units - 1;
+                newest()->end_unit = (long)h.n_units - 1;
         }
         CHECK(last_seen == !aborted);
         if (aborted) /* what went out is a prefix of the body */
@@ -715,11 +753,11 @@ static void check_body(const uint8_t *body, size_t body_len, int data_mode, int 
 
 static void do_body(smtp_engine *e)
 {
-    CHECK(h.txn.active && h.txn.end_unit < 0);
+    CHECK(newest()->active && newest()->end_unit < 0);
     /* DATA if the engine's last command was a DATA (answered 354), else BDAT. */
     int data_mode = last_unit_is(U_DATA);
     if (!data_mode)
-        CHECK(h.txn.data_unit < 0);
+        CHECK(newest()->data_unit < 0);
     const uint8_t *body = (const uint8_t *)"";
     size_t body_len = 0;
     next_segment(&body, &body_len);
@@ -802,7 +840,9 @@ static void do_tls(smtp_engine *e)
 static void do_idle(smtp_engine *e)
 {
     CHECK(smtp_engine_error(e) == NULL);
-    if (h.txn.active) {
+    if (h.t_count) {
+        /* Idle means every message begun has its result. */
+        CHECK(smtp_engine_result_ready(e));
         take_result(e, 0);
         return;
     }
@@ -927,7 +967,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.use_pipelining = h.pipelining;
     o.use_chunking = h.chunking;
     o.all_or_nothing = h.opt_all_or_nothing;
-    o.bdat_chunk_size = data[4];
+    o.bdat_chunk_size = data[4] & 0x7f;
+    h.batch = data[4] >> 7;
     o.transcript = on_transcript;
 
     smtpcore_error err = {0};
@@ -946,9 +987,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (w == SMTP_WANT_CLOSE) {
             if (!h.quit_sent)
                 CHECK(smtp_engine_error(e) != NULL);
-            if (h.txn.active)
+            while (h.t_count) {
+                CHECK(smtp_engine_result_ready(e));
                 take_result(e, 1);
+            }
             break;
+        }
+        /* A batch driver takes results as they come and begins the next
+         * message as soon as the engine allows, before waiting for replies. */
+        if (w == SMTP_WANT_READ && h.t_count && smtp_engine_result_ready(e)) {
+            take_result(e, 0);
+            continue;
+        }
+        if (w == SMTP_WANT_READ && h.batch && h.msgs_begun < h.msgs_wanted && !h.simple_pending &&
+            smtp_engine_can_begin(e)) {
+            CHECK(h.t_count > 0);
+            begin_message(e);
+            continue;
         }
         switch (w) {
         case SMTP_WANT_READ: do_read(e); break;

@@ -43,14 +43,15 @@ PIECES = [0, 1, 2, 3, 7, 16, 64, 512]
 
 def header(security="none", pipelining=True, chunking=False, creds=False, allow_plain=False, aon=False,
            token=False, mech=None, n_rcpt=1, dsn=False, msgs=1, eight_bit=0, size_hint=False, env_aon=None,
-           tls_fail=False, abort_body=False, simple=False, largest=0, seed=0, bdat_chunk=0, utf8=False):
+           tls_fail=False, abort_body=False, simple=False, largest=0, seed=0, bdat_chunk=0, utf8=False,
+           batch=False):
     b0 = (SECURITY[security] | pipelining << 2 | chunking << 3 | creds << 4 | allow_plain << 5 | aon << 6
           | token << 7)
     b1 = MECH[mech] | (n_rcpt - 1) << 3 | dsn << 5 | msgs << 6
     b2 = (({0: 0, 1: 1, -1: 2}[eight_bit] if not utf8 else 3) | size_hint << 2 | {None: 0, False: 1, True: 2}[env_aon] << 3
           | tls_fail << 5 | abort_body << 6 | simple << 7)
     b3 = PIECES.index(largest) | seed << 3
-    return bytes([b0, b1, b2, b3, bdat_chunk])
+    return bytes([b0, b1, b2, b3, bdat_chunk | batch << 7])
 
 
 # ---------------------------------------------------------------- server lines
@@ -280,6 +281,25 @@ def engine_seeds():
         [MAIL_OK, RCPT_OK, BODIES[1], "250 ok\r\n"], message(False, True, 1, BODIES[0])]))
     s["noop_rset"] = header(simple=True) + enc(session(msgs=[message(True, False, 1, BODIES[6])],
                                                        tail=["250 2.0.0 Ok\r\n", "500 5.5.2 what\r\n"]))
+    # Batches: the next message begun before the replies to the previous one.
+    # BDAT: three messages written before the first read, each after the
+    # first behind an RSET; then every reply at once.
+    env1 = MAIL_OK + RCPT_OK
+    s["batch_bdat"] = header(chunking=True, msgs=3, batch=True) + enc(
+        [GREETING, ehlo(CAPS), BODIES[0], BODIES[1], BODIES[2],
+         env1 + QUEUED + ("250 2.0.0 Ok\r\n" + env1 + QUEUED) * 2])
+    # The first message's recipient refused (its BDAT too): the second still goes.
+    s["batch_bdat_refused_first"] = header(chunking=True, msgs=2, batch=True, largest=7, seed=3) + enc(
+        [GREETING, ehlo(CAPS), BODIES[0], BODIES[1],
+         MAIL_OK + "550 5.1.1 <rcpt0@example.test>: unknown\r\n" + "554 5.5.1 Error: no valid recipients\r\n"
+         + "250 2.0.0 Ok\r\n" + env1 + QUEUED])
+    # DATA: each end of data shares a write with the next envelope.
+    s["batch_data"] = header(msgs=3, batch=True) + enc(
+        [GREETING, ehlo(CAPS), env1 + GO, BODIES[0], QUEUED + env1 + GO, BODIES[1], QUEUED + env1 + GO, BODIES[2],
+         QUEUED])
+    # The connection drops with two messages in flight after the first was accepted.
+    s["batch_bdat_dropped"] = header(chunking=True, msgs=3, batch=True) + enc(
+        [GREETING, ehlo(CAPS), BODIES[0], BODIES[1], BODIES[2], env1 + QUEUED + "250 2.0.0 Ok\r\n" + MAIL_OK])
     # The same sessions fed in small pieces.
     s["byte_at_a_time"] = header(largest=1, n_rcpt=2, chunking=True) + enc(session(msgs=[
         message(True, True, 2, BODIES[1])]))
