@@ -249,11 +249,18 @@ static void on_rcpt(smtp_engine *e, txn *t, const smtp_reply *r, size_t i)
 static void on_data(smtp_engine *e, txn *t, const smtp_reply *r)
 {
     if (r->code == 354) {
-        if (t->failed || t->accepted == 0) {
+        if (t->accepted == 0) {
             /* The server opened DATA although nobody can receive the message:
              * close it empty (no bytes of the message go out). */
             if (eng_send_raw(e, ".\r\n", 3) == 0 && eng_expect(e, CMD_DATA_END, slot_of(e, t), 0) == 0)
                 eng_transcript(e, SMTPCORE_DIR_CLIENT, ".", 1);
+            return;
+        }
+        if (t->failed) {
+            /* Recipients were accepted, so even an empty end of data would
+             * deliver something: only dropping the connection is safe. */
+            eng_fail(e, t->err.category, NULL, "the server opened DATA for a transaction that had failed (%s); "
+                     "the connection is closed so that nothing is delivered", t->err.message ? t->err.message : "");
             return;
         }
         start_body(e, t, BODY_DATA);

@@ -412,7 +412,28 @@ static void test_fifty_messages_round_trips(void)
     CHECK_INT_EQ(waits_for_batch("250-server.test\r\n250 8BITMIME\r\n", 50, 0), 200);
 }
 
-TEST_MAIN({"fifty_messages_round_trips", test_fifty_messages_round_trips},
+/* A server that refuses MAIL yet accepts the recipient and opens DATA: an
+ * empty end of data would deliver an empty message, so the connection is
+ * dropped instead and nothing is claimed. */
+static void test_354_for_a_failed_transaction_drops_the_connection(void)
+{
+    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
+    smtp_engine *e = open_plain(CAPS_DATA, &o);
+    REQUIRE(e);
+    env_fixture f;
+    make_env(&f, 1);
+    smtpcore_error err = {0};
+    REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
+    OUT_IS(e, "MAIL FROM:<sender@example.test>\r\nRCPT TO:<rcpt0@example.test>\r\nDATA\r\n");
+    srv(e, "550 5.7.1 sender refused\r\n250 ok\r\n354 go\r\n");
+    OUT_IS(e, "");
+    CHECK_INT_EQ(smtp_engine_want(e), SMTP_WANT_CLOSE);
+    CHECK_INT_EQ(take(e, -1, SMTPCORE_ERR_SENDER), 0);
+    smtp_engine_free(e);
+}
+
+TEST_MAIN({"354_for_a_failed_transaction_drops_the_connection", test_354_for_a_failed_transaction_drops_the_connection},
+          {"fifty_messages_round_trips", test_fifty_messages_round_trips},
           {"data_next_envelope_follows_the_end_of_data", test_data_next_envelope_follows_the_end_of_data},
           {"data_refused_message_does_not_disturb_the_next", test_data_refused_message_does_not_disturb_the_next},
           {"bdat_three_messages_one_write", test_bdat_three_messages_one_write},
