@@ -75,20 +75,8 @@ static void default_ehlo_name(smtpcore_session *s, char *out, size_t n)
     snprintf(out, n, "[%s]", addr);
 }
 
-net_tls_ctx *sc_config_tls_ctx(const smtpcore_config *cfg, smtpcore_error *err)
-{
-    net_tls_opts o = {
-        .insecure_no_verify = !cfg->tls_verify,
-        .ca_file = cfg->ca_file,
-        .ca_dir = cfg->ca_dir,
-        .client_cert = cfg->client_cert,
-        .client_key = cfg->client_key,
-    };
-    return net_tls_ctx_new(&o, err);
-}
-
-/* Built on first use (loading the trust store is the costly part of a
- * session), or shared from a pool. */
+/* Built on first use, from the process-wide cache (client/tls_cache.c),
+ * or shared from a pool. */
 static net_tls_ctx *session_tls_ctx(smtpcore_session *s, smtpcore_error *err)
 {
     if (!s->tls)

@@ -12,7 +12,8 @@
 /* 1 once the connection failed; every later call would fail. */
 int sc_session_is_dead(const smtpcore_session *s);
 
-/* The TLS context a configuration asks for (trust store, client certificate). */
+/* The TLS context a configuration asks for (trust store, client certificate),
+ * shared through a process-wide cache (client/tls_cache.c); unref when done. */
 net_tls_ctx *sc_config_tls_ctx(const smtpcore_config *cfg, smtpcore_error *err);
 
 /* smtpcore_session_open with a TLS context shared by many sessions (a pool):
