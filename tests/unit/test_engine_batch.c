@@ -17,6 +17,26 @@ static void body(smtp_engine *e, const char *text)
     smtp_engine_body_end(e);
 }
 
+/* A session ready on a server with these capabilities (pipeline depth 0:
+ * the default), and a one-recipient envelope. */
+static smtp_engine *start(const char *caps, unsigned depth, env_fixture *f)
+{
+    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
+    o.pipeline_depth = depth;
+    smtp_engine *e = open_plain(caps, &o);
+    REQUIRE(e);
+    make_env(f, 1);
+    return e;
+}
+
+/* Begin a message and give it its whole body. */
+static void send_one(smtp_engine *e, const env_fixture *f, const char *text)
+{
+    smtpcore_error err = {0};
+    REQUIRE(smtp_engine_begin_message(e, &f->env, 0, 0, &err) == 0);
+    body(e, text);
+}
+
 /* Take the oldest result: rc as expected; returns its final code (0 if none). */
 static int take(smtp_engine *e, int want_rc, smtpcore_category want_cat)
 {
@@ -34,12 +54,9 @@ static int take(smtp_engine *e, int want_rc, smtpcore_category want_cat)
 
 static void test_data_next_envelope_follows_the_end_of_data(void)
 {
-    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
-    smtp_engine *e = open_plain(CAPS_DATA, &o);
-    REQUIRE(e);
     env_fixture f;
-    make_env(&f, 1);
     smtpcore_error err = {0};
+    smtp_engine *e = start(CAPS_DATA, 0, &f);
     REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
     /* DATA needs its 354 before the body: nothing else may begin. */
     CHECK(!smtp_engine_can_begin(e));
@@ -68,12 +85,9 @@ static void test_data_next_envelope_follows_the_end_of_data(void)
  * transaction), so the message behind it goes on. */
 static void test_data_refused_message_does_not_disturb_the_next(void)
 {
-    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
-    smtp_engine *e = open_plain(CAPS_DATA, &o);
-    REQUIRE(e);
     env_fixture f;
-    make_env(&f, 1);
     smtpcore_error err = {0};
+    smtp_engine *e = start(CAPS_DATA, 0, &f);
     REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
     srv(e, "250 ok\r\n250 ok\r\n354 go\r\n");
     body(e, "spam\r\n");
@@ -94,16 +108,12 @@ static void test_data_refused_message_does_not_disturb_the_next(void)
  * after the first behind an RSET because the outcome before it is unknown. */
 static void test_bdat_three_messages_one_write(void)
 {
-    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
-    smtp_engine *e = open_plain(CAPS_BDAT, &o);
-    REQUIRE(e);
     env_fixture f;
-    make_env(&f, 1);
     smtpcore_error err = {0};
+    smtp_engine *e = start(CAPS_BDAT, 0, &f);
     for (int i = 0; i < 3; i++) {
         REQUIRE(smtp_engine_can_begin(e));
-        REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
-        body(e, "x\r\n");
+        send_one(e, &f, "x\r\n");
     }
     const char *msg = "MAIL FROM:<sender@example.test>\r\nRCPT TO:<rcpt0@example.test>\r\nBDAT 3 LAST\r\nx\r\n";
     sc_buf want;
@@ -139,12 +149,9 @@ static void test_bdat_three_messages_one_write(void)
  * is what keeps the second's recipients out of it. No other RSET is sent. */
 static void test_bdat_failure_before_a_pipelined_message(void)
 {
-    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
-    smtp_engine *e = open_plain(CAPS_BDAT, &o);
-    REQUIRE(e);
     env_fixture f;
-    make_env(&f, 1);
     smtpcore_error err = {0};
+    smtp_engine *e = start(CAPS_BDAT, 0, &f);
     REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
     body(e, "a\r\n");
     REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
@@ -165,12 +172,9 @@ static void test_bdat_failure_before_a_pipelined_message(void)
  * behind it until that is answered. */
 static void test_failed_newest_message_resets_before_the_next(void)
 {
-    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
-    smtp_engine *e = open_plain(CAPS_BDAT, &o);
-    REQUIRE(e);
     env_fixture f;
-    make_env(&f, 1);
     smtpcore_error err = {0};
+    smtp_engine *e = start(CAPS_BDAT, 0, &f);
     REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
     OUT_IS(e, "MAIL FROM:<sender@example.test>\r\nRCPT TO:<rcpt0@example.test>\r\n");
     /* MAIL refused while the body is still being produced: the body stops. */
@@ -189,17 +193,11 @@ static void test_failed_newest_message_resets_before_the_next(void)
 
 static void test_pipeline_depth_limits_messages_in_flight(void)
 {
-    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
-    o.pipeline_depth = 2;
-    smtp_engine *e = open_plain(CAPS_BDAT, &o);
-    REQUIRE(e);
     env_fixture f;
-    make_env(&f, 1);
     smtpcore_error err = {0};
-    for (int i = 0; i < 2; i++) {
-        REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
-        body(e, "x\r\n");
-    }
+    smtp_engine *e = start(CAPS_BDAT, 2, &f);
+    send_one(e, &f, "x\r\n");
+    send_one(e, &f, "x\r\n");
     CHECK(!smtp_engine_can_begin(e));
     CHECK_INT_EQ(smtp_engine_begin_message(e, &f.env, 0, 0, &err), -1);
     CHECK_INT_EQ(err.category, SMTPCORE_ERR_USAGE);
@@ -214,12 +212,9 @@ static void test_pipeline_depth_limits_messages_in_flight(void)
 /* Without PIPELINING each message waits for the one before. */
 static void test_without_pipelining_no_message_overlaps(void)
 {
-    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
-    smtp_engine *e = open_plain("250-server.test\r\n250 CHUNKING\r\n", &o);
-    REQUIRE(e);
     env_fixture f;
-    make_env(&f, 1);
     smtpcore_error err = {0};
+    smtp_engine *e = start("250-server.test\r\n250 CHUNKING\r\n", 0, &f);
     REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
     OUT_IS(e, "MAIL FROM:<sender@example.test>\r\n");
     srv(e, "250 ok\r\n");
@@ -238,15 +233,11 @@ static void test_without_pipelining_no_message_overlaps(void)
  * is sent, the others are not, and none is lost from the results. */
 static void test_connection_lost_with_messages_in_flight(void)
 {
-    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
-    smtp_engine *e = open_plain(CAPS_BDAT, &o);
-    REQUIRE(e);
     env_fixture f;
-    make_env(&f, 1);
     smtpcore_error err = {0};
+    smtp_engine *e = start(CAPS_BDAT, 0, &f);
     for (int i = 0; i < 3; i++) {
-        REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
-        body(e, "x\r\n");
+        send_one(e, &f, "x\r\n");
     }
     OUT_IS(e, "MAIL FROM:<sender@example.test>\r\nRCPT TO:<rcpt0@example.test>\r\nBDAT 3 LAST\r\nx\r\n"
               "RSET\r\nMAIL FROM:<sender@example.test>\r\nRCPT TO:<rcpt0@example.test>\r\nBDAT 3 LAST\r\nx\r\n"
@@ -270,12 +261,9 @@ static void test_connection_lost_with_messages_in_flight(void)
  * the server's reply. */
 static void test_421_with_messages_in_flight(void)
 {
-    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
-    smtp_engine *e = open_plain(CAPS_DATA, &o);
-    REQUIRE(e);
     env_fixture f;
-    make_env(&f, 1);
     smtpcore_error err = {0};
+    smtp_engine *e = start(CAPS_DATA, 0, &f);
     REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
     srv(e, "250 ok\r\n250 ok\r\n354 go\r\n");
     body(e, "one\r\n");
@@ -298,12 +286,9 @@ static void test_421_with_messages_in_flight(void)
  * is abandoned (BDAT: RSET discards its chunks), the earlier ones stand. */
 static void test_source_failure_behind_pipelined_messages(void)
 {
-    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
-    smtp_engine *e = open_plain(CAPS_BDAT, &o);
-    REQUIRE(e);
     env_fixture f;
-    make_env(&f, 1);
     smtpcore_error err = {0};
+    smtp_engine *e = start(CAPS_BDAT, 0, &f);
     REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
     body(e, "x\r\n");
     REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
@@ -354,14 +339,9 @@ static void answer_all(const char *p, size_t n, sc_buf *replies, int *in_data)
  * the times the client had to wait for the server. */
 static int waits_for_batch(const char *caps, int n, unsigned depth)
 {
-    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
-    o.pipeline_depth = depth;
-    o.transcript = NULL;
-    smtp_engine *e = open_plain(caps, &o);
-    REQUIRE(e);
     env_fixture f;
-    make_env(&f, 1);
     smtpcore_error err = {0};
+    smtp_engine *e = start(caps, depth, &f);
     sc_buf replies;
     sc_buf_init(&replies);
     int begun = 0, taken = 0, waits = 0, data_open = 0, in_data = 0;
@@ -417,12 +397,9 @@ static void test_fifty_messages_round_trips(void)
  * dropped instead and nothing is claimed. */
 static void test_354_for_a_failed_transaction_drops_the_connection(void)
 {
-    smtp_engine_opts o = base_opts(SMTPCORE_SECURITY_NONE);
-    smtp_engine *e = open_plain(CAPS_DATA, &o);
-    REQUIRE(e);
     env_fixture f;
-    make_env(&f, 1);
     smtpcore_error err = {0};
+    smtp_engine *e = start(CAPS_DATA, 0, &f);
     REQUIRE(smtp_engine_begin_message(e, &f.env, 0, 0, &err) == 0);
     OUT_IS(e, "MAIL FROM:<sender@example.test>\r\nRCPT TO:<rcpt0@example.test>\r\nDATA\r\n");
     srv(e, "550 5.7.1 sender refused\r\n250 ok\r\n354 go\r\n");
