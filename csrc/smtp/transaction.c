@@ -397,33 +397,37 @@ int smtp_engine_begin_message(smtp_engine *e, const smtpcore_envelope *env, int 
             goto oom;
 
     int dsn = (e->caps & SMTPCORE_CAP_DSN) != 0;
-    sc_buf *line = &e->scratch;
-    sc_buf_reset(line);
-    if (smtp_format_mail(line, env, e->caps & SMTPCORE_CAP_SIZE ? size_hint : 0,
+    /* Every line is formatted before the first transcript callback runs:
+     * a callback may do anything to the caller's data (a binding's user code
+     * could even rebuild the message the envelope points into), so nothing
+     * in env is read after it. The lines go into scratch, NUL-separated. */
+    sc_buf *lines = &e->scratch;
+    sc_buf_reset(lines);
+    if (smtp_format_mail(lines, env, e->caps & SMTPCORE_CAP_SIZE ? size_hint : 0,
                          eight_bit != 0 && (e->caps & SMTPCORE_CAP_8BITMIME), utf8, dsn) < 0 ||
-        sc_buf_append(line, "", 1) < 0)
+        sc_buf_append(lines, "", 1) < 0)
         goto oom;
-    if (!dsn && (env->dsn_ret || env->dsn_envid))
-        eng_info(e, "the server does not offer DSN; delivery status options left out");
+    for (size_t i = 0; i < t->n_rcpt; i++) {
+        size_t start = sc_buf_size(lines);
+        if (smtp_format_rcpt(lines, &env->recipients[i], dsn) < 0 || sc_buf_append(lines, "", 1) < 0)
+            goto oom;
+        /* Without PIPELINING they go one at a time, each after the previous reply. */
+        if (!t->pipelined && !(t->rcpt_lines[i] = strdup(sc_buf_ptr(lines) + start)))
+            goto oom;
+    }
+    int dsn_dropped = !dsn && (env->dsn_ret || env->dsn_envid);
 
+    if (dsn_dropped)
+        eng_info(e, "the server does not offer DSN; delivery status options left out");
     e->phase = PH_TXN;
     if (separator)
         eng_send_cmd(e, CMD_RSET_SEP, slot, 0, "RSET", NULL);
-    eng_send_cmd(e, CMD_MAIL, slot, 0, sc_buf_ptr(line), NULL);
-    for (size_t i = 0; i < t->n_rcpt && e->phase != PH_FAILED; i++) {
-        sc_buf_reset(line);
-        if (smtp_format_rcpt(line, &env->recipients[i], dsn) < 0 || sc_buf_append(line, "", 1) < 0) {
-            eng_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
-            break;
-        }
-        if (!t->pipelined) {
-            /* Sent one at a time, each after the previous reply. */
-            if (!(t->rcpt_lines[i] = strdup(sc_buf_ptr(line))))
-                eng_fail(e, SMTPCORE_ERR_LOCAL, NULL, "out of memory");
-            continue;
-        }
+    const char *line = sc_buf_ptr(lines);
+    eng_send_cmd(e, CMD_MAIL, slot, 0, line, NULL);
+    for (size_t i = 0; t->pipelined && i < t->n_rcpt && e->phase != PH_FAILED; i++) {
         /* RFC 2920: the whole envelope in one write. */
-        eng_send_cmd(e, CMD_RCPT, slot, i, sc_buf_ptr(line), NULL);
+        line += strlen(line) + 1;
+        eng_send_cmd(e, CMD_RCPT, slot, i, line, NULL);
     }
     if (t->pipelined && !t->all_or_nothing && e->phase != PH_FAILED) {
         /* DATA goes with the envelope unless every RCPT reply must be seen first. */
