@@ -2,7 +2,8 @@
  * pool does what a long-lived PHP client needs: it connects on the first send,
  * keeps the session for the next ones, replaces a connection the server
  * dropped while idle (retrying the message once when nothing of it was
- * accepted) and closes connections idle for more than 30 s.
+ * accepted) and closes connections idle for more than 30 s. sendMany() runs
+ * a pipelined batch over a session of its own: the pool has no batch call.
  *
  * Options come as an array, as named arguments, or both (named ones win);
  * either way they go through smtpcore_config_set(), so the core validates
@@ -136,9 +137,20 @@ static bool not_busy(client_object *c, const char *what)
     return true;
 }
 
+/* A message a client is sending (a transcript callback runs meanwhile) may
+ * not be sent again until that send returns. */
+static bool not_being_sent(smtpcore_message_object *m)
+{
+    if (m->sending) {
+        zend_throw_error(NULL, "SmtpCore\\Message cannot be sent again while it is being sent");
+        return false;
+    }
+    return true;
+}
+
 /* ------------------------------------------------------------- options */
 
-typedef enum { OPT_STRING, OPT_PORT, OPT_SECONDS, OPT_BOOL, OPT_TRANSCRIPT } opt_kind;
+typedef enum { OPT_STRING, OPT_PORT, OPT_COUNT, OPT_SECONDS, OPT_BOOL, OPT_TRANSCRIPT } opt_kind;
 
 /* In parameter order: option i is argument i + 2. */
 static const struct client_option {
@@ -169,6 +181,7 @@ static const struct client_option {
     {"allOrNothing", "all_or_nothing", OPT_BOOL},
     {"pipelining", "pipelining", OPT_BOOL},
     {"chunking", "chunking", OPT_BOOL},
+    {"pipelineDepth", "pipeline_depth", OPT_COUNT},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 #define OPT_PORT_I 1
@@ -176,6 +189,7 @@ static const struct client_option {
 #define OPT_TIMEOUT_I 7
 #define OPT_CONNECT_TIMEOUT_I 8
 #define OPT_TRANSCRIPT_I 15
+#define OPT_PIPELINE_DEPTH_I 23
 
 typedef struct option_values {
     zval v[N_OPTIONS];         /* UNDEF: not given */
@@ -221,19 +235,20 @@ static bool option_string(option_values *ov, size_t i, char *buf, size_t n, cons
         }
         *out = Z_STRVAL_P(v);
         return true;
-    case OPT_PORT: {
-        zend_long port;
+    case OPT_PORT:
+    case OPT_COUNT: {
+        zend_long num;
         if (Z_TYPE_P(v) == IS_LONG)
-            port = Z_LVAL_P(v);
-        else if (!zend_parse_arg_long_weak(v, &port, 1)) {
+            num = Z_LVAL_P(v);
+        else if (!zend_parse_arg_long_weak(v, &num, 1)) {
             type_error(ov, i, "int", v);
             return false;
         }
-        if (port < 0 || port > 65535) {
+        if (options[i].kind == OPT_PORT && (num < 0 || num > 65535)) {
             value_error(ov, i, "must be between 0 and 65535", NULL);
             return false;
         }
-        snprintf(buf, n, ZEND_LONG_FMT, port);
+        snprintf(buf, n, ZEND_LONG_FMT, num); /* a count's range is the core's to check */
         *out = buf;
         return true;
     }
@@ -306,8 +321,8 @@ PHP_METHOD(SmtpCore_Client, __construct)
 {
     HashTable *array = NULL;
     zend_string *str[N_OPTIONS] = {0};
-    zend_long port = 0;
-    bool port_null = true;
+    zend_long port = 0, depth = 0;
+    bool port_null = true, depth_null = true;
     zval *seconds[2] = {NULL, NULL};
     bool flag[N_OPTIONS] = {0}, flag_null[N_OPTIONS];
     zval *transcript = NULL;
@@ -340,6 +355,7 @@ PHP_METHOD(SmtpCore_Client, __construct)
         Z_PARAM_BOOL_OR_NULL(flag[20], flag_null[20]) /* allOrNothing */
         Z_PARAM_BOOL_OR_NULL(flag[21], flag_null[21]) /* pipelining */
         Z_PARAM_BOOL_OR_NULL(flag[22], flag_null[22]) /* chunking */
+        Z_PARAM_LONG_OR_NULL(depth, depth_null)       /* pipelineDepth */
     ZEND_PARSE_PARAMETERS_END();
 
     client_object *c = client_from_obj(Z_OBJ_P(ZEND_THIS));
@@ -384,6 +400,8 @@ PHP_METHOD(SmtpCore_Client, __construct)
     }
     if (!port_null)
         ZVAL_LONG(named_slot(&ov, OPT_PORT_I), port);
+    if (!depth_null)
+        ZVAL_LONG(named_slot(&ov, OPT_PIPELINE_DEPTH_I), depth);
     if (seconds[0])
         ZVAL_COPY(named_slot(&ov, OPT_TIMEOUT_I), seconds[0]);
     if (seconds[1])
@@ -485,6 +503,10 @@ PHP_METHOD(SmtpCore_Client, send)
         zend_argument_value_error(1, "could not be allocated");
         RETURN_THROWS();
     }
+    /* Before the envelope below: computing it again would free the one a
+     * send in progress (the caller of a transcript callback) is using. */
+    if (!not_busy(c, "send") || !not_being_sent(m))
+        RETURN_THROWS();
     /* A message without From or recipients fails here, not after connecting. */
     smtpcore_error err = {0};
     const char *sender;
@@ -582,6 +604,137 @@ PHP_METHOD(SmtpCore_Client, sendRaw)
     int rc = smtpcore_pool_send(pool, &env, &src, &res, &err);
     efree(rcpts);
     end_send(c, rc, res, &err, return_value);
+}
+
+/* ------------------------------------------------------------ sendMany */
+
+/* The outcome of one message of a batch as a Result or an exception object. */
+static void outcome_to_zval(zval *out, const smtpcore_send_outcome *o, zval *transcript)
+{
+    if (o->status == 0 && o->result)
+        smtpcore_result_to_zval(out, o->result);
+    else
+        smtpcore_exception_new(out, &o->error, transcript, o->result);
+}
+
+static void set_entry(zval *array, zend_ulong index, zend_string *key, zval *v)
+{
+    if (key)
+        zend_hash_update(Z_ARRVAL_P(array), key, v);
+    else
+        zend_hash_index_update(Z_ARRVAL_P(array), index, v);
+}
+
+PHP_METHOD(SmtpCore_Client, sendMany)
+{
+    HashTable *messages;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_ARRAY_HT(messages)
+    ZEND_PARSE_PARAMETERS_END();
+
+    client_object *c = client_from_obj(Z_OBJ_P(ZEND_THIS));
+    if (!not_busy(c, "sendMany"))
+        RETURN_THROWS();
+    if (!c->cfg) {
+        zend_throw_error(NULL, "SmtpCore\\Client could not be allocated");
+        RETURN_THROWS();
+    }
+    /* Anything but a Message is a programming error: refused before anything is sent. */
+    zval *v;
+    ZEND_HASH_FOREACH_VAL(messages, v) {
+        ZVAL_DEREF(v);
+        if (Z_TYPE_P(v) != IS_OBJECT || !instanceof_function(Z_OBJCE_P(v), smtpcore_message_ce)) {
+            zend_argument_type_error(1, "must contain only SmtpCore\\Message objects, %s given",
+                                     zend_zval_type_name(v));
+            RETURN_THROWS();
+        }
+        if (!smtpcore_message_from_obj(Z_OBJ_P(v))->msg) {
+            zend_argument_value_error(1, "contains a message that could not be allocated");
+            RETURN_THROWS();
+        }
+        if (!not_being_sent(smtpcore_message_from_obj(Z_OBJ_P(v))))
+            RETURN_THROWS();
+    } ZEND_HASH_FOREACH_END();
+
+    uint32_t n = zend_hash_num_elements(messages), nb = 0;
+    array_init_size(return_value, n);
+    if (n == 0)
+        return;
+    smtpcore_message **batch = safe_emalloc(n, sizeof *batch, 0);
+    bool *in_batch = ecalloc(n, sizeof *in_batch);
+    smtpcore_send_outcome *out = ecalloc(n, sizeof *out);
+
+    /* In input order, with the input's keys: a message without From or
+     * recipients gets its exception now (as send() throws it before
+     * connecting), the others a place in the batch. */
+    zend_ulong index;
+    zend_string *key;
+    uint32_t i = 0;
+    ZEND_HASH_FOREACH_KEY_VAL(messages, index, key, v) {
+        ZVAL_DEREF(v);
+        smtpcore_message_object *m = smtpcore_message_from_obj(Z_OBJ_P(v));
+        smtpcore_error err = {0};
+        const char *sender;
+        const char *const *rcpts;
+        size_t nr;
+        zval entry;
+        if (smtpcore_message_envelope(m->msg, SMTPCORE_RENDER_SMTPUTF8, &sender, &rcpts, &nr, &err) < 0) {
+            smtpcore_exception_new(&entry, &err, NULL, NULL);
+            smtpcore_error_clear(&err);
+        } else {
+            ZVAL_NULL(&entry);
+            in_batch[i] = true;
+            batch[nb++] = m->msg;
+            m->sending++; /* locked: a transcript callback may not change it meanwhile */
+        }
+        set_entry(return_value, index, key, &entry);
+        i++;
+    } ZEND_HASH_FOREACH_END();
+
+    if (nb > 0) {
+        if (c->lines)
+            zend_hash_clean(c->lines);
+        c->busy = true;
+        smtpcore_error err = {0};
+        /* A failure to connect is every message's outcome, as send() would throw it for each. */
+        smtpcore_session *s = smtpcore_session_open(c->cfg, &err);
+        bool opened = s != NULL;
+        if (opened) {
+            smtpcore_session_send_messages(s, batch, nb, out);
+            smtpcore_session_close(s);
+        }
+        c->busy = false;
+
+        zval transcript;
+        ZVAL_UNDEF(&transcript);
+        if (c->lines)
+            ZVAL_ARR(&transcript, zend_array_dup(c->lines)); /* one copy, shared by the exceptions */
+        uint32_t k = 0;
+        i = 0;
+        ZEND_HASH_FOREACH_KEY_VAL(messages, index, key, v) {
+            if (!in_batch[i++])
+                continue;
+            ZVAL_DEREF(v);
+            smtpcore_message_from_obj(Z_OBJ_P(v))->sending--;
+            /* After an exception thrown by the transcript callback no more objects are made: it wins. */
+            if (!EG(exception)) {
+                zval entry;
+                if (opened)
+                    outcome_to_zval(&entry, &out[k], Z_ISUNDEF(transcript) ? NULL : &transcript);
+                else
+                    smtpcore_exception_new(&entry, &err, Z_ISUNDEF(transcript) ? NULL : &transcript, NULL);
+                set_entry(return_value, index, key, &entry);
+            }
+            k++;
+        } ZEND_HASH_FOREACH_END();
+        zval_ptr_dtor(&transcript);
+        smtpcore_error_clear(&err);
+    }
+    for (uint32_t k = 0; k < nb; k++)
+        smtpcore_send_outcome_clear(&out[k]);
+    efree(out);
+    efree(in_batch);
+    efree(batch);
 }
 
 PHP_METHOD(SmtpCore_Client, close)

@@ -10,13 +10,18 @@
 
 #include "php_smtpcore.h"
 
-void smtpcore_throw(smtpcore_error *err, HashTable *transcript, const smtpcore_result *r)
+void smtpcore_exception_new(zval *out, const smtpcore_error *err, zval *transcript, const smtpcore_result *r)
 {
     unsigned cat = (unsigned)err->category;
     zend_class_entry *ce = cat < SMTPCORE_N_CATEGORIES ? smtpcore_exception_by_category[cat] : smtpcore_exception_ce;
-    zend_object *ex = zend_throw_exception(ce, err->message ? err->message : "smtpcore failed", err->code);
+    object_init_ex(out, ce);
+    zend_object *ex = Z_OBJ_P(out);
     zend_class_entry *scope = smtpcore_exception_ce;
 
+    /* What zend_throw_exception() sets, without throwing. */
+    zend_update_property_string(ce, ex, ZEND_STRL("message"), err->message ? err->message : "smtpcore failed");
+    if (err->code)
+        zend_update_property_long(ce, ex, ZEND_STRL("code"), err->code);
     zend_update_property_string(scope, ex, ZEND_STRL("category"), smtpcore_category_name(err->category));
     zend_update_property_long(scope, ex, ZEND_STRL("smtpCode"), err->code);
     if (err->enhanced[0])
@@ -25,18 +30,25 @@ void smtpcore_throw(smtpcore_error *err, HashTable *transcript, const smtpcore_r
         zend_update_property_string(scope, ex, ZEND_STRL("serverMessage"), err->server_text);
     if (err->hint)
         zend_update_property_string(scope, ex, ZEND_STRL("hint"), err->hint);
-    if (transcript) {
-        zval lines;
-        ZVAL_ARR(&lines, zend_array_dup(transcript));
-        zend_update_property(scope, ex, ZEND_STRL("transcript"), &lines);
-        zval_ptr_dtor(&lines);
-    }
+    if (transcript)
+        zend_update_property(scope, ex, ZEND_STRL("transcript"), transcript);
     if (r) {
         zval result;
         smtpcore_result_to_zval(&result, r);
         zend_update_property(scope, ex, ZEND_STRL("result"), &result);
         zval_ptr_dtor(&result);
     }
+}
+
+void smtpcore_throw(smtpcore_error *err, HashTable *transcript, const smtpcore_result *r)
+{
+    zval ex, lines;
+    if (transcript)
+        ZVAL_ARR(&lines, zend_array_dup(transcript)); /* a copy: the client keeps adding to its own */
+    smtpcore_exception_new(&ex, err, transcript ? &lines : NULL, r);
+    if (transcript)
+        zval_ptr_dtor(&lines);
+    zend_throw_exception_object(&ex);
     smtpcore_error_clear(err);
 }
 

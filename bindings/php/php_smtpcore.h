@@ -48,6 +48,11 @@ void smtpcore_client_minit(zend_class_entry *ce);
 /* A Result object (in *out) from a C result; r may be NULL (nothing sent). */
 void smtpcore_result_to_zval(zval *out, const smtpcore_result *r);
 
+/* The exception object (in *out, not thrown) of err's category, with the
+ * transcript (an array zval, shared; may be NULL) and the per-recipient
+ * result (may be NULL) attached. err is left as it is. */
+void smtpcore_exception_new(zval *out, const smtpcore_error *err, zval *transcript, const smtpcore_result *r);
+
 /* Throw the exception class of err's category, with the transcript (may be
  * NULL) and the per-recipient result (may be NULL) attached. Clears err. */
 void smtpcore_throw(smtpcore_error *err, HashTable *transcript, const smtpcore_result *r);

@@ -109,7 +109,8 @@ namespace SmtpCore {
      * A connection to one SMTP server. Nothing is sent until the first send(); the
      * connection then stays open for the next send() and is reopened if the server
      * dropped it. Options as an array, as named arguments, or both (named ones win).
-     * Timeouts are in seconds.
+     * Timeouts are in seconds. $pipelineDepth (1-64, default 32): how many messages of
+     * a sendMany() batch may be unanswered at once when the server offers CHUNKING.
      *
      * @strict-properties
      * @not-serializable
@@ -145,7 +146,8 @@ namespace SmtpCore {
             ?string $tlsServerName = null,
             ?bool $allOrNothing = null,
             ?bool $pipelining = null,
-            ?bool $chunking = null
+            ?bool $chunking = null,
+            ?int $pipelineDepth = null
         ) {}
 
         /**
@@ -156,6 +158,18 @@ namespace SmtpCore {
 
         /** Send RFC 5322 bytes as they are (line ends normalised) to bare addresses. */
         public function sendRaw(string $message, string $from, array $to): Result {}
+
+        /**
+         * Send many messages over one connection, pipelined when the server offers PIPELINING (the
+         * next message's envelope goes out without waiting for the previous message's reply).
+         * Returns one entry per message, with the input's keys and order: a Result, or the exception
+         * object send() would have thrown for it (returned, not thrown). One failing message does not
+         * stop the others; if the connection is lost, the rest fail with ConnectException and none
+         * of them counts as sent. The batch has a connection of its own, opened for the call and
+         * closed when it returns. Throws TypeError, before anything is sent, if an element is not a
+         * Message.
+         */
+        public function sendMany(array $messages): array {}
 
         /** QUIT and close the connection; a later send() opens a new one. */
         public function close(): void {}

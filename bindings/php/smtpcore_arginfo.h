@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 1ea5467946227a84709832f805af5b63ae9eed3c */
+ * Stub hash: a68aeb2b9e57735c9c98edd2f7b48064b0a3500c */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_SmtpCore_presets, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
@@ -115,6 +115,7 @@ ZEND_BEGIN_ARG_INFO_EX(arginfo_class_SmtpCore_Client___construct, 0, 0, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, allOrNothing, _IS_BOOL, 1, "null")
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, pipelining, _IS_BOOL, 1, "null")
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, chunking, _IS_BOOL, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, pipelineDepth, IS_LONG, 1, "null")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(arginfo_class_SmtpCore_Client_send, 0, 1, SmtpCore\\Result, 0)
@@ -125,6 +126,10 @@ ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(arginfo_class_SmtpCore_Client_sendRaw, 0,
 	ZEND_ARG_TYPE_INFO(0, message, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO(0, from, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO(0, to, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_SmtpCore_Client_sendMany, 0, 1, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, messages, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_SmtpCore_Client_close, 0, 0, IS_VOID, 0)
@@ -191,6 +196,7 @@ ZEND_METHOD(SmtpCore_Message, toString);
 ZEND_METHOD(SmtpCore_Client, __construct);
 ZEND_METHOD(SmtpCore_Client, send);
 ZEND_METHOD(SmtpCore_Client, sendRaw);
+ZEND_METHOD(SmtpCore_Client, sendMany);
 ZEND_METHOD(SmtpCore_Client, close);
 ZEND_METHOD(SmtpCore_Client, transcript);
 ZEND_METHOD(SmtpCore_Result, __construct);
@@ -245,6 +251,7 @@ static const zend_function_entry class_SmtpCore_Client_methods[] = {
 	ZEND_ME(SmtpCore_Client, __construct, arginfo_class_SmtpCore_Client___construct, ZEND_ACC_PUBLIC)
 	ZEND_ME(SmtpCore_Client, send, arginfo_class_SmtpCore_Client_send, ZEND_ACC_PUBLIC)
 	ZEND_ME(SmtpCore_Client, sendRaw, arginfo_class_SmtpCore_Client_sendRaw, ZEND_ACC_PUBLIC)
+	ZEND_ME(SmtpCore_Client, sendMany, arginfo_class_SmtpCore_Client_sendMany, ZEND_ACC_PUBLIC)
 	ZEND_ME(SmtpCore_Client, close, arginfo_class_SmtpCore_Client_close, ZEND_ACC_PUBLIC)
 	ZEND_ME(SmtpCore_Client, transcript, arginfo_class_SmtpCore_Client_transcript, ZEND_ACC_PUBLIC)
 	ZEND_FE_END

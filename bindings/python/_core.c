@@ -253,11 +253,12 @@ result_to_tuple(const smtpcore_result *r)
 
 /* ------------------------------------------------------------------ errors */
 
-/* The one place that turns a failure into an exception. The package's
- * factory picks the class from the category (ConnectError, AuthError, ...);
- * before it is installed, _core.Error carries the same fields. */
-static void
-raise_fields(core_state *st, smtpcore_category category, const char *message, int code, const char *enhanced,
+/* The one place that turns a failure into an exception instance (a new
+ * reference; NULL with an exception set). The package's factory picks the
+ * class from the category (ConnectError, AuthError, ...); before it is
+ * installed, _core.Error carries the same fields. */
+static PyObject *
+error_object(core_state *st, smtpcore_category category, const char *message, int code, const char *enhanced,
              const char *server_text, const char *hint, PyObject *transcript, PyObject *result)
 {
     PyObject *kw = NULL, *exc = NULL;
@@ -272,7 +273,7 @@ raise_fields(core_state *st, smtpcore_category category, const char *message, in
                        "transcript", transcript ? transcript : Py_None,
                        "result", result ? result : Py_None);
     if (!kw)
-        return;
+        return NULL;
     if (st->error_factory) {
         PyObject *empty = PyTuple_New(0);
         if (empty) {
@@ -288,26 +289,47 @@ raise_fields(core_state *st, smtpcore_category category, const char *message, in
                 Py_CLEAR(exc);
     }
     Py_DECREF(kw);
+    return exc;
+}
+
+static void
+raise_fields(core_state *st, smtpcore_category category, const char *message, int code, const char *enhanced,
+             const char *server_text, const char *hint, PyObject *transcript, PyObject *result)
+{
+    PyObject *exc = error_object(st, category, message, code, enhanced, server_text, hint, transcript, result);
     if (!exc)
         return;
     PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
     Py_DECREF(exc);
 }
 
+/* The exception instance for err, with a transcript list (may be NULL) and
+ * the per-recipient result (may be NULL). */
+static PyObject *
+error_from(core_state *st, const smtpcore_error *err, PyObject *transcript, const smtpcore_result *res)
+{
+    PyObject *result = NULL;
+    if (res && !(result = result_to_tuple(res)))
+        return NULL;
+    smtpcore_category cat = err->category != SMTPCORE_OK ? err->category : SMTPCORE_ERR_LOCAL;
+    PyObject *exc = error_object(st, cat, err->message, err->code, err->enhanced, err->server_text, err->hint,
+                                 transcript, result);
+    Py_XDECREF(result);
+    return exc;
+}
+
 static void
 raise_error(core_state *st, const smtpcore_error *err, const tx_buf *tx, const smtpcore_result *res)
 {
-    PyObject *transcript = NULL, *result = NULL;
+    PyObject *transcript = NULL;
     if (tx && !(transcript = tx_to_list(tx)))
         return;
-    if (res && !(result = result_to_tuple(res))) {
-        Py_XDECREF(transcript);
-        return;
-    }
-    smtpcore_category cat = err->category != SMTPCORE_OK ? err->category : SMTPCORE_ERR_LOCAL;
-    raise_fields(st, cat, err->message, err->code, err->enhanced, err->server_text, err->hint, transcript, result);
+    PyObject *exc = error_from(st, err, transcript, res);
     Py_XDECREF(transcript);
-    Py_XDECREF(result);
+    if (!exc)
+        return;
+    PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+    Py_DECREF(exc);
 }
 
 static int
@@ -477,6 +499,24 @@ file_read(void *ctx, char *buf, size_t n)
     return got;
 }
 
+/* Make what a file source's read() raised the cause of exc (an exception
+ * instance, may be NULL), and forget it. */
+static void
+file_source_set_cause(file_source *f, PyObject *exc)
+{
+    if (f->exc_type && exc) {
+        PyErr_NormalizeException(&f->exc_type, &f->exc_value, &f->exc_tb);
+        if (f->exc_value) {
+            if (f->exc_tb)
+                PyException_SetTraceback(f->exc_value, f->exc_tb);
+            PyException_SetCause(exc, Py_NewRef(f->exc_value)); /* steals the reference */
+        }
+    }
+    Py_CLEAR(f->exc_type);
+    Py_CLEAR(f->exc_value);
+    Py_CLEAR(f->exc_tb);
+}
+
 /* After a failed send whose file source raised: chain the original
  * exception as the cause of the one being raised. */
 static void
@@ -486,22 +526,10 @@ file_source_chain(file_source *f)
         return;
     PyObject *t, *v, *tb;
     PyErr_Fetch(&t, &v, &tb); /* the mapped error being raised */
-    if (t) {
+    if (t)
         PyErr_NormalizeException(&t, &v, &tb);
-        PyErr_NormalizeException(&f->exc_type, &f->exc_value, &f->exc_tb);
-        if (f->exc_value) {
-            if (f->exc_tb)
-                PyException_SetTraceback(f->exc_value, f->exc_tb);
-            if (v) {
-                Py_INCREF(f->exc_value);
-                PyException_SetCause(v, f->exc_value); /* steals the reference */
-            }
-        }
-    }
+    file_source_set_cause(f, t ? v : NULL);
     PyErr_Restore(t, v, tb);
-    Py_CLEAR(f->exc_type);
-    Py_CLEAR(f->exc_value);
-    Py_CLEAR(f->exc_tb);
 }
 
 /* Everything smtpcore_session_send / smtpcore_pool_send need, built from
@@ -1628,6 +1656,173 @@ done:
     return ret;
 }
 
+/* ---- batches: many messages over the session, pipelined (see smtpcore_session_send_batch) ---- */
+
+/* The outcomes as a list: a result tuple for each message the server
+ * accepted, an exception instance (not raised) for each that failed. The
+ * failures share one list of the batch's transcript. args: the raw items
+ * (their file sources' exceptions become causes), or NULL. */
+static PyObject *
+outcomes_to_list(core_state *st, smtpcore_send_outcome *out, size_t n, const tx_buf *tx, send_args *args)
+{
+    PyObject *list = PyList_New((Py_ssize_t)n), *transcript = NULL;
+    if (!list)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        PyObject *item;
+        if (out[i].status == 0 && out[i].result) {
+            item = result_to_tuple(out[i].result);
+        } else {
+            if (!transcript && !(transcript = tx_to_list(tx)))
+                goto error;
+            item = error_from(st, &out[i].error, transcript, out[i].result);
+            if (item && args && args[i].file.file)
+                file_source_set_cause(&args[i].file, item);
+        }
+        if (!item)
+            goto error;
+        PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+    }
+    Py_XDECREF(transcript);
+    return list;
+error:
+    Py_XDECREF(transcript);
+    Py_DECREF(list);
+    return NULL;
+}
+
+static int
+compare_addresses(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* send_messages(messages) -> [result tuple or exception, ...]: each message
+ * rendered when its turn comes, with its own envelope (as send_message()
+ * without sender and recipients). Every message of the batch is locked for
+ * the whole call, each once (a message may appear twice) and in address
+ * order, so two batches sharing messages cannot deadlock. */
+static PyObject *
+session_send_messages(SessionObject *self, PyObject *arg)
+{
+    core_state *st = type_state(Py_TYPE(self));
+    PyObject *items, *ret = NULL;
+    smtpcore_message **msgs = NULL;
+    MessageObject **locks = NULL;
+    smtpcore_send_outcome *out = NULL;
+    size_t n_locks = 0, taken = 0;
+    if (!(items = PySequence_Tuple(arg))) /* a tuple keeps the messages alive while the GIL is released */
+        return NULL;
+    size_t n = (size_t)PyTuple_GET_SIZE(items);
+    for (size_t i = 0; i < n; i++)
+        if (!PyObject_TypeCheck(PyTuple_GET_ITEM(items, (Py_ssize_t)i), st->message_type)) {
+            PyErr_Format(PyExc_TypeError, "send_messages(): item %zu is %.100s, not a Message", i,
+                         Py_TYPE(PyTuple_GET_ITEM(items, (Py_ssize_t)i))->tp_name);
+            goto done;
+        }
+    msgs = PyMem_Calloc(n ? n : 1, sizeof *msgs);
+    locks = PyMem_Calloc(n ? n : 1, sizeof *locks);
+    out = PyMem_Calloc(n ? n : 1, sizeof *out);
+    if (!msgs || !locks || !out) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        MessageObject *m = (MessageObject *)PyTuple_GET_ITEM(items, (Py_ssize_t)i);
+        msgs[i] = m->m;
+        locks[i] = m;
+    }
+    qsort(locks, n, sizeof *locks, compare_addresses);
+    for (size_t i = 0; i < n; i++)
+        if (n_locks == 0 || locks[n_locks - 1] != locks[i])
+            locks[n_locks++] = locks[i];
+    if (session_begin(st, self) < 0)
+        goto done;
+    while (taken < n_locks && owned_lock_acquire(st, &locks[taken]->lock) == 0)
+        taken++;
+    if (taken == n_locks) {
+        Py_BEGIN_ALLOW_THREADS
+        smtpcore_session_send_messages(self->s, msgs, n, out);
+        Py_END_ALLOW_THREADS
+    }
+    for (size_t k = 0; k < taken; k++)
+        owned_lock_release(&locks[k]->lock);
+    if (taken == n_locks)
+        ret = outcomes_to_list(st, out, n, &self->tx, NULL);
+    owned_lock_release(&self->lock);
+done:
+    for (size_t i = 0; out && i < n; i++)
+        smtpcore_send_outcome_clear(&out[i]);
+    PyMem_Free(out);
+    PyMem_Free(locks);
+    PyMem_Free(msgs);
+    Py_DECREF(items);
+    return ret;
+}
+
+/* send_batch(items) -> [result tuple or exception, ...]; items are
+ * (sender, recipients, data, size_hint) as for send(). Bodies from file
+ * objects are read one at a time, in order, each read taking the GIL back. */
+static PyObject *
+session_send_batch(SessionObject *self, PyObject *arg)
+{
+    core_state *st = type_state(Py_TYPE(self));
+    PyObject *items, *ret = NULL;
+    send_args *args = NULL;
+    smtpcore_envelope *envs = NULL;
+    smtpcore_source *srcs = NULL;
+    smtpcore_send_outcome *out = NULL;
+    if (!(items = PySequence_Tuple(arg)))
+        return NULL;
+    size_t n = (size_t)PyTuple_GET_SIZE(items);
+    args = PyMem_Calloc(n ? n : 1, sizeof *args);
+    envs = PyMem_Calloc(n ? n : 1, sizeof *envs);
+    srcs = PyMem_Calloc(n ? n : 1, sizeof *srcs);
+    out = PyMem_Calloc(n ? n : 1, sizeof *out);
+    if (!args || !envs || !srcs || !out) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(items, (Py_ssize_t)i), *sender, *rcpts, *data;
+        unsigned long long size_hint = 0;
+        if (!PyTuple_Check(item) || !PyArg_ParseTuple(item, "OOOK:send_batch", &sender, &rcpts, &data, &size_hint)) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "send_batch(): item %zu is not a (sender, recipients, data, "
+                             "size_hint) tuple", i);
+            goto done;
+        }
+        if (parse_envelope(st, &args[i], sender, rcpts, NULL, NULL, NULL) < 0 ||
+            parse_body(&args[i], data, size_hint) < 0)
+            goto done;
+    }
+    if (session_begin(st, self) < 0)
+        goto done;
+    PyThreadState *tstate = PyEval_SaveThread();
+    for (size_t i = 0; i < n; i++) {
+        args[i].file.tstate = tstate; /* one thread: every file source takes the GIL back with it */
+        scan_eight_bit(&args[i]);
+        envs[i] = args[i].env;
+        srcs[i] = args[i].src;
+    }
+    smtpcore_session_send_batch(self->s, envs, srcs, n, out);
+    PyEval_RestoreThread(tstate);
+    ret = outcomes_to_list(st, out, n, &self->tx, args);
+    owned_lock_release(&self->lock);
+done:
+    for (size_t i = 0; out && i < n; i++)
+        smtpcore_send_outcome_clear(&out[i]);
+    for (size_t i = 0; args && i < n; i++)
+        send_args_free(&args[i]);
+    PyMem_Free(out);
+    PyMem_Free(srcs);
+    PyMem_Free(envs);
+    PyMem_Free(args);
+    Py_DECREF(items);
+    return ret;
+}
+
 static int
 add_lines(PyObject *dict, const char *key, const char *text)
 {
@@ -2136,6 +2331,10 @@ static PyMethodDef session_methods[] = {
      "send(sender, recipients, data, *, dsn_ret=None, envid=None, all_or_nothing=None, size_hint=0) -> result"},
     {"send_message", (PyCFunction)(void (*)(void))session_send_message, METH_VARARGS | METH_KEYWORDS,
      "send_message(message, sender=None, recipients=None) -> result"},
+    {"send_messages", (PyCFunction)session_send_messages, METH_O,
+     "send_messages([Message, ...]) -> [result or exception, ...] (pipelined)"},
+    {"send_batch", (PyCFunction)session_send_batch, METH_O,
+     "send_batch([(sender, recipients, data, size_hint), ...]) -> [result or exception, ...] (pipelined)"},
     {"info", (PyCFunction)session_info, METH_NOARGS, "info() -> dict"},
     {"is_open", (PyCFunction)session_is_open, METH_NOARGS, "is_open() -> whether the session is still usable"},
     {"take_transcript", (PyCFunction)session_take_transcript, METH_NOARGS, "take_transcript() -> [str]"},

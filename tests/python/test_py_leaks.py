@@ -1,6 +1,6 @@
 """No leaks: 20,000 message builds and 20,000 sends keep the resident memory
 flat, and under a debug interpreter (python3-dbg) the total reference count
-does not grow across loops of every kind of call, errors included."""
+does not grow across loops of every kind of call, batches and errors included."""
 import gc
 import io
 import os
@@ -106,12 +106,17 @@ REFCOUNT_SCRIPT = textwrap.dedent('''
         client.send_raw(raw, "a@example.test", ["b@example.test"])
         client.send_raw(io.BytesIO(raw), "a@example.test", [("b@example.test", 2, "b@example.test")])
         pool.send(m); pool.send_raw(raw, "a@example.test", ["b@example.test"])
+        client.send_many([m, m])
+        a, b = "a@example.test", ["b@example.test"]
+        client.send_raw_many([(raw, a, b), (raw, a, ["x\\r\\ny"]), (Failing(), a, b), (raw, a, b)])
         client.noop(); client.info; client.transcript
         del client._transcript[:]  # kept by design (transcript=True): not a leak
         for bad in (lambda: smtpcore.Message(from_="bad"),
                     lambda: smtpcore.Message(subject="a\\r\\nb"),
                     lambda: client.send_raw(raw, "a@example.test", ["x\\r\\ny"]),
                     lambda: client.send_raw(Failing(), "a@example.test", ["b@example.test"]),
+                    lambda: client.send_many([m, "not a message"]),
+                    lambda: client.send_many([m, smtpcore.Message(from_="a@example.test")], return_exceptions=False),
                     lambda: smtpcore.Client("127.0.0.1", dead_port, security="none").connect(),
                     lambda: smtpcore.Client("localhost", security="nope"),
                     lambda: smtpcore.hint_for("nonsense")):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.message
 import os
 import threading
-from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import IO, Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import _core
 from ._errors import SMTPError, UsageError
@@ -16,6 +16,9 @@ __all__ = ["Client", "Pool", "build_options"]
 
 Sendable = Union[Message, email.message.Message, bytes, bytearray, memoryview, IO[bytes]]
 Recipients = Union[str, Sequence[str]]
+RawData = Union[bytes, bytearray, memoryview, IO[bytes]]
+# One entry of send_many()/send_raw_many(): the result, or the exception a single send would raise.
+Outcome = Union[SendResult, SMTPError]
 
 _SECURITY = ("starttls", "tls", "ssl", "opportunistic", "none")
 _MECHANISMS = ("PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256", "XOAUTH2")
@@ -49,7 +52,7 @@ def build_options(host: Optional[str] = None, port: Optional[int] = None, *, sec
                   client_cert: Any = None, client_key: Any = None, ehlo_name: Optional[str] = None,
                   verify: bool = True, allow_plaintext_auth: bool = False, all_or_nothing: bool = False,
                   tls_server_name: Optional[str] = None, pipelining: bool = True,
-                  chunking: bool = True) -> Dict[str, Any]:
+                  chunking: bool = True, pipeline_depth: Optional[int] = None) -> Dict[str, Any]:
     """The C core's configuration keys from Python arguments (checked for types here, for values by
     the core). A preset comes first so that explicit host, port and security override it."""
     if port is not None and (isinstance(port, bool) or not isinstance(port, int)):
@@ -60,6 +63,8 @@ def build_options(host: Optional[str] = None, port: Optional[int] = None, *, sec
         if not isinstance(security, str):
             raise TypeError("security must be a str")
         raise UsageError("security must be one of starttls, tls, opportunistic, none (not %r)" % security)
+    if pipeline_depth is not None and (isinstance(pipeline_depth, bool) or not isinstance(pipeline_depth, int)):
+        raise TypeError("pipeline_depth must be an int, not %s" % type(pipeline_depth).__name__)
     if auth_mechanism is not None and isinstance(auth_mechanism, str) and auth_mechanism.upper() not in _MECHANISMS:
         raise UsageError("auth_mechanism must be one of %s (not %r)" % (", ".join(_MECHANISMS), auth_mechanism))
     opts: Dict[str, Any] = {}
@@ -85,6 +90,7 @@ def build_options(host: Optional[str] = None, port: Optional[int] = None, *, sec
     opts["all_or_nothing"] = bool(all_or_nothing)
     opts["pipelining"] = bool(pipelining)
     opts["chunking"] = bool(chunking)
+    opts["pipeline_depth"] = pipeline_depth  # the core checks the range (1-64)
     if password is not None and username is None and oauth2_token is None:
         raise UsageError("a password was given without a user name")
     if oauth2_token is not None and username is None:
@@ -193,6 +199,11 @@ class Client:
     ``timeout`` for each reply. A session that died between sends is replaced on the next send,
     and a send that failed because the server had dropped an idle connection is retried once.
 
+    :meth:`send_many` sends a list of messages pipelined: with PIPELINING the next message's
+    envelope goes out without waiting for the previous message's reply (with CHUNKING up to
+    ``pipeline_depth`` messages, 1-64, default 32, are unanswered at once). ``pipelining=False``
+    or ``chunking=False`` keep the client from using those extensions even when offered.
+
     With ``transcript=True`` every protocol line (AUTH redacted, bodies summarised) is kept in
     :attr:`transcript`. The GIL is released during network I/O and message rendering, so threads
     using different clients run in parallel; a client used from several threads serialises them.
@@ -206,14 +217,15 @@ class Client:
                  ca_file: Any = None, ca_dir: Any = None, client_cert: Any = None, client_key: Any = None,
                  ehlo_name: Optional[str] = None, verify: bool = True, allow_plaintext_auth: bool = False,
                  all_or_nothing: bool = False, transcript: bool = False,
-                 tls_server_name: Optional[str] = None, pipelining: bool = True, chunking: bool = True) -> None:
+                 tls_server_name: Optional[str] = None, pipelining: bool = True, chunking: bool = True,
+                 pipeline_depth: Optional[int] = None) -> None:
         self._options = build_options(
             host, port, security=security, username=username, password=password, oauth2_token=oauth2_token,
             preset=preset, region=region, auth_mechanism=auth_mechanism, timeout=timeout,
             connect_timeout=connect_timeout, ca_file=ca_file, ca_dir=ca_dir, client_cert=client_cert,
             client_key=client_key, ehlo_name=ehlo_name, verify=verify, allow_plaintext_auth=allow_plaintext_auth,
             all_or_nothing=all_or_nothing, tls_server_name=tls_server_name, pipelining=pipelining,
-            chunking=chunking)
+            chunking=chunking, pipeline_depth=pipeline_depth)
         self._keep = bool(transcript)
         self._transcript: List[str] = []
         self._session: Any = None
@@ -339,6 +351,102 @@ class Client:
                     _decorate(e, p, self._session.info() if self._session is not None else None)
                     raise
                 return SendResult._from_core(res)
+        raise AssertionError("unreachable")
+
+    def send_many(self, messages: Iterable[Message], *, return_exceptions: bool = True) -> List[Outcome]:
+        """Send several :class:`Message` objects over the connection, in order, pipelined when the
+        server offers PIPELINING (one round trip per message instead of several; with CHUNKING up to
+        ``pipeline_depth`` messages in flight). Each message is rendered only when its turn comes.
+
+        Returns a list with one entry per message, in order: its :class:`SendResult`, or the
+        exception a single :meth:`send` of it would have raised (same class and attributes), as
+        ``asyncio.gather(..., return_exceptions=True)`` does. One message failing does not stop the
+        others. If the connection is lost, the messages not yet accepted fail with
+        :class:`ConnectError` and none of them counts as sent; if it cannot be opened at all, every
+        entry is that one exception. Failures of one batch share its transcript (``e.transcript``).
+
+        With ``return_exceptions=False`` the whole batch is still attempted; then the first failure
+        is raised, with ``batch_results`` (the list above) and ``batch_index`` set on it, so that
+        what was sent is never lost. Wrong argument types raise TypeError before anything is sent.
+        For ``email.message.Message`` objects or raw bytes use :meth:`send_raw_many`."""
+        items = list(messages)
+        for i, m in enumerate(items):
+            if not isinstance(m, Message):
+                hint = (" (use send_raw_many() with flatten_email_message())"
+                        if isinstance(m, (email.message.Message, bytes, bytearray, memoryview)) else "")
+                raise TypeError("send_many() takes smtpcore.Message objects; item %d is %s%s"
+                                % (i, type(m).__name__, hint))
+        return self._send_many([_Payload(m, None, None) for m in items], return_exceptions)
+
+    def send_raw_many(self, items: Iterable[Tuple[RawData, str, Recipients]], *,
+                      return_exceptions: bool = True) -> List[Outcome]:
+        """:meth:`send_many` for already formatted messages: ``items`` are ``(data, sender,
+        recipients)`` tuples as :meth:`send_raw` takes them (bytes or a binary file object, read
+        one at a time when its turn comes). An invalid envelope is that item's UsageError; the
+        others are still sent. For an ``email.message.Message``:
+        ``flatten_email_message(msg)[:3]`` gives such a tuple."""
+        entries: List[Any] = []
+        for i, item in enumerate(items):
+            try:
+                data, sender, recipients = item
+            except (TypeError, ValueError):
+                raise TypeError("send_raw_many() takes (data, sender, recipients) tuples; item %d is %s"
+                                % (i, type(item).__name__)) from None
+            if not isinstance(data, (bytes, bytearray, memoryview)) and not hasattr(data, "read"):
+                raise TypeError("send_raw_many(): item %d: the data must be bytes or a binary file object, not %s"
+                                % (i, type(data).__name__))
+            try:
+                entries.append(_Payload(data, sender, recipients))
+            except UsageError as e:
+                entries.append(e)
+        return self._send_many(entries, return_exceptions)
+
+    def _send_many(self, entries: List[Any], return_exceptions: bool) -> List[Outcome]:
+        """Send the payloads among entries as one batch; exceptions already there stay in place."""
+        results: List[Any] = list(entries)
+        todo = [i for i, p in enumerate(entries) if isinstance(p, _Payload)]
+        if todo:
+            with self._lock:
+                outcomes = self._send_batch([entries[i] for i in todo])
+            for i, out in zip(todo, outcomes):
+                results[i] = out
+        if not return_exceptions:
+            for i, r in enumerate(results):
+                if isinstance(r, SMTPError):
+                    r.batch_results = results  # type: ignore[attr-defined]
+                    r.batch_index = i  # type: ignore[attr-defined]
+                    raise r
+        return results
+
+    def _send_batch(self, batch: List[_Payload]) -> List[Outcome]:
+        """One batch over the session, with the lock held; reconnects as :meth:`send` does."""
+        for attempt in (0, 1):
+            fresh = self._session is None
+            if fresh:
+                try:
+                    self._open()
+                except SMTPError as e:
+                    return [e] * len(batch)
+            if batch[0].kind == "message":
+                outs = self._call(lambda s: s.send_messages([p.message._m for p in batch]))  # type: ignore
+            else:
+                outs = self._call(lambda s: s.send_batch([(p.sender, p.recipients, p.data, p.size_hint)
+                                                          for p in batch]))
+            if self._session is not None and not self._session.is_open():
+                self._drop()  # the connection was lost: the next send opens another
+            results = [out if isinstance(out, SMTPError) else SendResult._from_core(out) for out in outs]
+            failed = [r for r in results if isinstance(r, SMTPError)]
+            if (attempt == 0 and not fresh and self._session is None and len(failed) == len(results)
+                    and failed[0].category == "connect" and all(_nothing_accepted(e) for e in failed)
+                    and all(p.restartable for p in batch)):
+                for p in batch:
+                    p.rewind()
+                continue  # the server had dropped the idle connection: once more, afresh
+            info = self._session.info() if self._session is not None else None
+            for p, r in zip(batch, results):
+                if isinstance(r, SMTPError):
+                    _decorate(r, p, info)
+            return results
         raise AssertionError("unreachable")
 
     def noop(self) -> Tuple[int, str]:
