@@ -36,7 +36,11 @@ typedef struct file_id {
 typedef struct cache_key {
     int verify;
     char *ca_file, *ca_dir, *client_cert, *client_key;
-    file_id files[5]; /* ca_file, ca_dir, client_cert, client_key, the system bundle */
+    /* Without a CA file or directory OpenSSL loads the system store, from
+     * $SSL_CERT_FILE/$SSL_CERT_DIR when set: where it would look is part of
+     * the key (a program may change those variables between sessions). */
+    char *sys_file, *sys_dir;
+    file_id files[6]; /* ca_file, ca_dir, client_cert, client_key, sys_file, sys_dir */
 } cache_key;
 
 typedef struct cache_slot {
@@ -71,6 +75,7 @@ static int same_file(const file_id *a, const file_id *b)
            a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
+/* The key's strings point into cfg and the environment until copied. */
 static void key_of(const smtpcore_config *cfg, cache_key *k)
 {
     memset(k, 0, sizeof *k);
@@ -79,19 +84,22 @@ static void key_of(const smtpcore_config *cfg, cache_key *k)
     k->ca_dir = cfg->ca_dir;
     k->client_cert = cfg->client_cert;
     k->client_key = cfg->client_key;
-    identify(cfg->ca_file, &k->files[0]);
-    identify(cfg->ca_dir, &k->files[1]);
-    identify(cfg->client_cert, &k->files[2]);
-    identify(cfg->client_key, &k->files[3]);
-    /* Without a CA file or directory OpenSSL loads the system's. */
-    if (!cfg->ca_file && !cfg->ca_dir)
-        identify(X509_get_default_cert_file(), &k->files[4]);
+    if (!cfg->ca_file && !cfg->ca_dir) {
+        const char *f = getenv(X509_get_default_cert_file_env());
+        const char *d = getenv(X509_get_default_cert_dir_env());
+        k->sys_file = (char *)(f ? f : X509_get_default_cert_file());
+        k->sys_dir = (char *)(d ? d : X509_get_default_cert_dir());
+    }
+    const char *paths[6] = {k->ca_file, k->ca_dir, k->client_cert, k->client_key, k->sys_file, k->sys_dir};
+    for (size_t i = 0; i < 6; i++)
+        identify(paths[i], &k->files[i]);
 }
 
 static int key_matches(const cache_key *a, const cache_key *b)
 {
     if (a->verify != b->verify || !same_str(a->ca_file, b->ca_file) || !same_str(a->ca_dir, b->ca_dir) ||
-        !same_str(a->client_cert, b->client_cert) || !same_str(a->client_key, b->client_key))
+        !same_str(a->client_cert, b->client_cert) || !same_str(a->client_key, b->client_key) ||
+        !same_str(a->sys_file, b->sys_file) || !same_str(a->sys_dir, b->sys_dir))
         return 0;
     for (size_t i = 0; i < sizeof a->files / sizeof a->files[0]; i++)
         if (!same_file(&a->files[i], &b->files[i]))
@@ -106,6 +114,8 @@ static void slot_clear(cache_slot *s)
     free(s->key.ca_dir);
     free(s->key.client_cert);
     free(s->key.client_key);
+    free(s->key.sys_file);
+    free(s->key.sys_dir);
     memset(s, 0, sizeof *s);
 }
 
@@ -153,8 +163,11 @@ net_tls_ctx *sc_config_tls_ctx(const smtpcore_config *cfg, smtpcore_error *err)
     fresh.key.ca_dir = dup_or_null(cfg->ca_dir);
     fresh.key.client_cert = dup_or_null(cfg->client_cert);
     fresh.key.client_key = dup_or_null(cfg->client_key);
+    fresh.key.sys_file = dup_or_null(key.sys_file);
+    fresh.key.sys_dir = dup_or_null(key.sys_dir);
     if ((cfg->ca_file && !fresh.key.ca_file) || (cfg->ca_dir && !fresh.key.ca_dir) ||
-        (cfg->client_cert && !fresh.key.client_cert) || (cfg->client_key && !fresh.key.client_key)) {
+        (cfg->client_cert && !fresh.key.client_cert) || (cfg->client_key && !fresh.key.client_key) ||
+        (key.sys_file && !fresh.key.sys_file) || (key.sys_dir && !fresh.key.sys_dir)) {
         slot_clear(&fresh); /* out of memory: just don't cache */
         return ctx;
     }

@@ -84,5 +84,31 @@ static void test_a_bad_trust_store_fails_every_time(void)
     smtpcore_config_free(c);
 }
 
-TEST_MAIN({"same_settings_share_one_context", test_same_settings_share_one_context},
+/* The system store comes from $SSL_CERT_FILE when it is set: a program (or a
+ * test) that points it elsewhere gets a context built from there. */
+static void test_system_store_follows_ssl_cert_file(void)
+{
+    char a[256], b[256];
+    copy_system_bundle(a, sizeof a, "env-a");
+    copy_system_bundle(b, sizeof b, "env-b");
+    smtpcore_config *c = smtpcore_config_new();
+    smtpcore_error err = {0};
+    setenv("SSL_CERT_FILE", a, 1);
+    net_tls_ctx *x = get(c, &err), *x2 = get(c, &err);
+    setenv("SSL_CERT_FILE", b, 1);
+    net_tls_ctx *y = get(c, &err);
+    unsetenv("SSL_CERT_FILE");
+    CHECK(x && x2 && y);
+    CHECK(x == x2);
+    CHECK(y != x);
+    net_tls_ctx_unref(x);
+    net_tls_ctx_unref(x2);
+    net_tls_ctx_unref(y);
+    unlink(a);
+    unlink(b);
+    smtpcore_config_free(c);
+}
+
+TEST_MAIN({"system_store_follows_ssl_cert_file", test_system_store_follows_ssl_cert_file},
+          {"same_settings_share_one_context", test_same_settings_share_one_context},
           {"a_bad_trust_store_fails_every_time", test_a_bad_trust_store_fails_every_time})
