@@ -51,10 +51,13 @@ int smtpcore_message_envelope(smtpcore_message *m, unsigned flags, const char **
     if (!m)
         return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "no message");
     mime_message_envelope_clear(m);
-    if (m->has_envelope_sender) {
-        m->env_sender = strdup(m->envelope_sender);
+    if (m->null_envelope_sender) {
+        m->env_sender = strdup("");
     } else {
-        const mime_mailbox *mb = m->has_sender ? &m->sender : m->has_from ? &m->from : NULL;
+        const mime_mailbox *mb = m->has_envelope_sender ? &m->envelope_sender
+                                 : m->has_sender        ? &m->sender
+                                 : m->has_from          ? &m->from
+                                                        : NULL;
         if (!mb)
             return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "the message has no From address");
         sc_buf b;
@@ -90,9 +93,5 @@ int mime_message_needs_smtputf8(const smtpcore_message *m)
         for (size_t i = 0; i < lists[l]->n; i++)
             if (lists[l]->items[i].local_utf8)
                 return 1;
-    if (m->has_envelope_sender)
-        for (const char *p = m->envelope_sender; *p; p++)
-            if ((unsigned char)*p >= 0x80)
-                return 1;
-    return 0;
+    return m->has_envelope_sender && !m->null_envelope_sender && m->envelope_sender.local_utf8;
 }

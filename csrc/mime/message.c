@@ -31,7 +31,7 @@ void smtpcore_message_free(smtpcore_message *m)
     mime_mailbox_list_free(&m->cc);
     mime_mailbox_list_free(&m->bcc);
     mime_mailbox_list_free(&m->reply_to);
-    free(m->envelope_sender);
+    mime_mailbox_free(&m->envelope_sender);
     free(m->subject);
     content_free(&m->text);
     content_free(&m->html);
@@ -109,7 +109,8 @@ static int add_list(smtpcore_message *m, mime_mailbox_list *list, const char *te
         mime_mailbox_list_free(&more);
         return oom(err);
     }
-    memcpy(items + list->n, more.items, more.n * sizeof *items);
+    if (more.n) /* an empty group adds none, and more.items is NULL */
+        memcpy(items + list->n, more.items, more.n * sizeof *items);
     list->items = items;
     list->n += more.n;
     free(more.items);
@@ -131,24 +132,22 @@ int smtpcore_message_set_envelope_sender(smtpcore_message *m, const char *addres
         return no_message(err);
     if (!address)
         return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "no address given");
+    mime_mailbox mb;
+    memset(&mb, 0, sizeof mb);
     if (*address) {
         /* Must be a bare addr-spec: parse it as a mailbox without a name. */
-        mime_mailbox mb;
-        memset(&mb, 0, sizeof mb);
         if (mime_address_parse_mailbox(address, strlen(address), &mb, err) < 0)
             return -1;
-        int named = mb.display_name != NULL;
-        mime_mailbox_free(&mb);
-        if (named)
+        if (mb.display_name) {
+            mime_mailbox_free(&mb);
             return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL,
                               "the envelope sender is a bare address, without a display name");
+        }
     }
-    char *copy = strdup(address);
-    if (!copy)
-        return oom(err);
-    free(m->envelope_sender);
-    m->envelope_sender = copy;
+    mime_mailbox_free(&m->envelope_sender);
+    m->envelope_sender = mb;
     m->has_envelope_sender = 1;
+    m->null_envelope_sender = !*address;
     mime_message_envelope_clear(m);
     return 0;
 }
@@ -409,6 +408,14 @@ int smtpcore_message_add_header(smtpcore_message *m, const char *name, const cha
             if (n < 3 || value[0] != '<' || value[n - 1] != '>' || !strchr(value, '@'))
                 return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "%s must look like <id@domain>", name);
         }
+        /* Structured values are only folded, never encoded: one that cannot
+         * be folded within 998 octets is refused here, not by every send. */
+        sc_buf trial;
+        sc_buf_init(&trial);
+        int rc = mime_header_raw(&trial, name, value, err);
+        sc_buf_free(&trial);
+        if (rc < 0)
+            return -1;
     }
     if (replaces_earlier(name)) {
         for (size_t i = 0; i < m->n_headers; i++)
@@ -477,6 +484,40 @@ static int parse_canon(const char *s, dkim_canon *h, dkim_canon *b)
     return 0;
 }
 
+/* Shared with the renderer, so that add_dkim checks exactly the names the
+ * signature will use. */
+const char **mime_dkim_header_names(const char *list, size_t *n, char **copy)
+{
+    *n = 0;
+    *copy = NULL;
+    if (!list)
+        return NULL;
+    *copy = strdup(list);
+    size_t cap = 2;
+    for (const char *c = list; *c; c++)
+        cap += *c == ':';
+    const char **names = calloc(cap, sizeof *names);
+    if (!*copy || !names) {
+        free(*copy);
+        free(names);
+        *copy = NULL;
+        return NULL;
+    }
+    int has_from = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(*copy, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
+        while (*t == ' ')
+            t++;
+        if (*t) {
+            has_from |= !strcasecmp(t, "From");
+            names[(*n)++] = t;
+        }
+    }
+    if (!has_from)
+        names[(*n)++] = "From";
+    return names;
+}
+
 int smtpcore_message_add_dkim(smtpcore_message *m, const smtpcore_dkim *d, smtpcore_error *err)
 {
     if (!m)
@@ -509,10 +550,25 @@ int smtpcore_message_add_dkim(smtpcore_message *m, const smtpcore_dkim *d, smtpc
         return oom(err);
     }
     m->dkim = arr;
-    /* Load the key now so a bad key is reported here, not at send time. */
+    /* Load the key, and check the names and timestamp, now: a bad one is
+     * reported here, not by every send. */
+    size_t nh = 0;
+    char *names_copy = NULL;
+    const char **names = mime_dkim_header_names(e.headers, &nh, &names_copy);
+    if (e.headers && !names) {
+        free(e.domain);
+        free(e.selector);
+        free(e.headers);
+        memset(e.key_pem, 0, e.key_len);
+        free(e.key_pem);
+        return oom(err);
+    }
     dkim_options o = {.domain = e.domain, .selector = e.selector, .key_pem = e.key_pem, .key_len = e.key_len,
-                      .header_canon = e.header_canon, .body_canon = e.body_canon};
+                      .header_canon = e.header_canon, .body_canon = e.body_canon, .headers = names,
+                      .n_headers = nh, .timestamp = e.timestamp > 0 ? (uint64_t)e.timestamp : 0};
     dkim_signer *probe = dkim_signer_new(&o, err);
+    free(names);
+    free(names_copy);
     if (!probe) {
         free(e.domain);
         free(e.selector);

@@ -42,8 +42,11 @@ struct smtpcore_message {
     mime_mailbox from, sender;
     int has_from, has_sender;
     mime_mailbox_list to, cc, bcc, reply_to;
-    char *envelope_sender;
+    /* Parsed like every address, so MAIL FROM gets the addr-spec, never
+     * the caller's text (angle brackets, comments, whitespace, U-labels). */
+    mime_mailbox envelope_sender;
     int has_envelope_sender;
+    int null_envelope_sender;    /* set to "": MAIL FROM:<> */
     char *subject;
     mime_content text, html, calendar;
     int has_text, has_html, has_calendar;
@@ -72,6 +75,12 @@ typedef struct mime_rng {
 } mime_rng;
 void mime_rng_init(mime_rng *r, const smtpcore_message *m);
 uint64_t mime_rng_next(mime_rng *r);
+
+/* The names of a colon-separated DKIM header list ("From:To:Subject"),
+ * pointers into *copy; From is added when the list leaves it out, since a
+ * DKIM signature must cover it. Free the array and *copy. NULL with *copy
+ * NULL for no list (or out of memory). */
+const char **mime_dkim_header_names(const char *list, size_t *n, char **copy);
 
 /* Forget the envelope smtpcore_message_envelope built (the addresses changed). */
 void mime_message_envelope_clear(smtpcore_message *m);

@@ -543,7 +543,8 @@ static int content_step(smtpcore_message_reader *r, const seg *s, smtpcore_error
         got = s->content->len - r->mem_off;
         if (got > READ_CHUNK)
             got = READ_CHUNK;
-        data = s->content->data + r->mem_off;
+        /* The implicit empty text part has no data at all (NULL + 0 is undefined). */
+        data = s->content->data ? s->content->data + r->mem_off : "";
         r->mem_off += got;
     }
     r->raw_done += got;
@@ -667,40 +668,6 @@ static smtpcore_message_reader *reader_from_plan(plan *p, int body_only, smtpcor
     return r;
 }
 
-/* Split "From:To:Subject" into names (pointers into a copy); From is added
- * when the caller left it out, since a DKIM signature must cover it. */
-static const char **split_headers(const char *list, size_t *n, char **copy)
-{
-    *n = 0;
-    *copy = NULL;
-    if (!list)
-        return NULL;
-    *copy = strdup(list);
-    size_t cap = 2;
-    for (const char *c = list; *c; c++)
-        cap += *c == ':';
-    const char **names = calloc(cap, sizeof *names);
-    if (!*copy || !names) {
-        free(*copy);
-        free(names);
-        *copy = NULL;
-        return NULL;
-    }
-    int has_from = 0;
-    char *save = NULL;
-    for (char *t = strtok_r(*copy, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
-        while (*t == ' ')
-            t++;
-        if (*t) {
-            has_from |= !strcasecmp(t, "From");
-            names[(*n)++] = t;
-        }
-    }
-    if (!has_from)
-        names[(*n)++] = "From";
-    return names;
-}
-
 /* Sign: read the body once through every signer, then sign the header block. */
 static int dkim_sign(const smtpcore_message *m, const plan *p, sc_buf *sigs, smtpcore_error *err)
 {
@@ -716,7 +683,7 @@ static int dkim_sign(const smtpcore_message *m, const plan *p, sc_buf *sigs, smt
     for (size_t i = 0; i < m->n_dkim; i++) {
         const mime_dkim_entry *d = &m->dkim[i];
         size_t nh = 0;
-        names[i] = split_headers(d->headers, &nh, &copies[i]);
+        names[i] = mime_dkim_header_names(d->headers, &nh, &copies[i]);
         long long ts = d->timestamp;
         if (ts == 0)
             ts = m->has_seed ? -1 : (long long)time(NULL);
