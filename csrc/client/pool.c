@@ -134,12 +134,13 @@ static long acquire(smtpcore_pool *p, int *reused, smtpcore_error *err)
     }
 }
 
-static void release(smtpcore_pool *p, long i)
+/* Give slot i back after `messages` sends on it. */
+static void release(smtpcore_pool *p, long i, size_t messages)
 {
     slot *s = &p->slots[i];
     smtpcore_session *to_close = NULL;
     pthread_mutex_lock(&p->lock);
-    s->sent++;
+    s->sent += messages;
     if (sc_session_is_dead(s->session) || s->sent >= p->opts.max_messages_per_connection) {
         to_close = s->session;
         s->session = NULL;
@@ -191,7 +192,7 @@ static int pool_run(smtpcore_pool *p, send_fn fn, void *arg, smtpcore_result **o
         smtpcore_result *res = NULL;
         int rc = fn(p->slots[i].session, arg, &res, err, &retry_safe);
         int dead = sc_session_is_dead(p->slots[i].session);
-        release(p, i);
+        release(p, i, 1);
         /* A reused connection the server had closed meanwhile fails before
          * anything is accepted: one more try on a fresh connection. */
         if (rc < 0 && attempt == 0 && reused && dead && retry_safe && nothing_accepted(res)) {
@@ -258,6 +259,42 @@ int smtpcore_pool_send_message(smtpcore_pool *p, smtpcore_message *m, smtpcore_r
     if (smtpcore_message_envelope(m, SMTPCORE_RENDER_SMTPUTF8, &sender, &rcpts, &n, err) < 0)
         return -1;
     return pool_run(p, send_described, m, out, err);
+}
+
+size_t smtpcore_pool_send_messages(smtpcore_pool *p, smtpcore_message *const *msgs, size_t n,
+                                   smtpcore_send_outcome *out)
+{
+    if (!out)
+        return 0;
+    smtpcore_error err = {0};
+    if (!p)
+        sc_err_set(&err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "no pool");
+    for (int attempt = 0; !err.message; attempt++) {
+        int reused = 0;
+        long i = acquire(p, &reused, &err);
+        if (i < 0)
+            break;
+        size_t accepted = smtpcore_session_send_messages(p->slots[i].session, msgs, n, out);
+        int dead = sc_session_is_dead(p->slots[i].session);
+        release(p, i, n);
+        /* As for one message: a reused connection the server had closed
+         * meanwhile fails before anything is accepted (every message is
+         * rendered afresh, so trying again on a fresh connection is safe). */
+        int untouched = accepted == 0;
+        for (size_t k = 0; untouched && k < n; k++)
+            untouched = nothing_accepted(out[k].result);
+        if (!(attempt == 0 && reused && dead && untouched && n))
+            return accepted;
+        for (size_t k = 0; k < n; k++)
+            smtpcore_send_outcome_clear(&out[k]);
+    }
+    /* No connection: every message fails with why. */
+    for (size_t k = 0; k < n; k++) {
+        out[k] = (smtpcore_send_outcome){.status = -1};
+        sc_err_copy(&out[k].error, &err);
+    }
+    smtpcore_error_clear(&err);
+    return 0;
 }
 
 size_t smtpcore_pool_connections(smtpcore_pool *p)

@@ -392,6 +392,11 @@ smtpcore_pool *smtpcore_pool_new(const smtpcore_config *cfg, const smtpcore_pool
 int smtpcore_pool_send(smtpcore_pool *p, const smtpcore_envelope *env, const smtpcore_source *src,
                        smtpcore_result **out, smtpcore_error *err);
 int smtpcore_pool_send_message(smtpcore_pool *p, smtpcore_message *m, smtpcore_result **out, smtpcore_error *err);
+/* smtpcore_session_send_messages over one of the pool's connections (the
+ * whole batch on one connection, pipelined), with the same one retry when
+ * a reused connection turns out closed before anything was accepted. */
+size_t smtpcore_pool_send_messages(smtpcore_pool *p, smtpcore_message *const *msgs, size_t n,
+                                   smtpcore_send_outcome *out);
 /* Connections open right now (for tests and monitoring). */
 size_t smtpcore_pool_connections(smtpcore_pool *p);
 /* QUIT and close every connection and free the pool; no send may be running. */

@@ -64,3 +64,37 @@ def test_server_closed_idle_connection_is_replaced(pool_probe):
         srv.stop()
     assert (sent, failed) == (2, 0), out
     assert len(srv.data) == 2
+
+
+def test_batches_share_the_pool_connections(mta, pool_probe):
+    """smtpcore_pool_send_messages: each batch pipelined on one of the pool's
+    connections; every message delivered once."""
+    mta.clear()
+    sent, failed, seen, out = run(pool_probe, 3, 40, 2, "--host", "localhost", "--port", mta.ports["submission"],
+                                  "--ca-file", mta.ca_file, "--user", ALICE, "--batch", 10)
+    assert (sent, failed) == (120, 0), out
+    assert 1 <= seen <= 2
+    msgs = mta.wait_for_messages("bob", 120, timeout=60)
+    subjects = sorted(m.split(b"Subject: ")[1].split(b"\n")[0] for m in msgs)
+    assert subjects == sorted(b"pool %d-%d" % (t, i) for t in range(3) for i in range(40))
+
+
+def test_batch_retried_once_when_the_idle_connection_was_closed(pool_probe):
+    """The first batch leaves its connection idle; the server closes it; the
+    second batch finds it dead before anything was accepted and goes again
+    on a fresh connection (its messages are rendered afresh)."""
+    accept_one = [{"expect": "MAIL"}, {"send": "250 ok\r\n"}, {"expect": "RCPT"}, {"send": "250 ok\r\n"},
+                  {"expect": "DATA"}, {"send": "354 go\r\n"}, {"read_data": True}, {"send": "250 queued\r\n"}]
+    first = greet_ehlo(caps=["8BITMIME"]) + accept_one * 2 + [{"close": True}]
+    second = greet_ehlo(caps=["8BITMIME"]) + accept_one * 2 + quit_steps()
+    srv = FaultServer(first, per_connection=[first, second], max_connections=2)
+    srv.start()
+    try:
+        sent, failed, seen, out = run(pool_probe, 1, 4, 1, "--host", "127.0.0.1", "--port", srv.port,
+                                      "--security", "none", "--from", "a@example.test", "--to", "b@example.test",
+                                      "--batch", 2)
+        srv.wait_all_done(10)
+    finally:
+        srv.stop()
+    assert (sent, failed) == (4, 0), out
+    assert len(srv.data) == 4
