@@ -3,7 +3,7 @@
  * keeps the session for the next ones, replaces a connection the server
  * dropped while idle (retrying the message once when nothing of it was
  * accepted) and closes connections idle for more than 30 s. sendMany() runs
- * a pipelined batch over a session of its own: the pool has no batch call.
+ * a pipelined batch over the same connection (smtpcore_pool_send_messages).
  *
  * Options come as an array, as named arguments, or both (named ones win);
  * either way they go through smtpcore_config_set(), so the core validates
@@ -452,6 +452,16 @@ out:
 
 /* --------------------------------------------------------------- sending */
 
+/* The client's one-connection pool, made on first use; NULL with err. */
+static smtpcore_pool *ensure_pool(client_object *c, smtpcore_error *err)
+{
+    if (!c->pool) {
+        smtpcore_pool_options o = {.max_connections = 1};
+        c->pool = smtpcore_pool_new(c->cfg, &o, err);
+    }
+    return c->pool;
+}
+
 /* Ready to send: the pool opened, the last transcript cleared, busy set. */
 static smtpcore_pool *begin_send(client_object *c, const char *what)
 {
@@ -461,14 +471,10 @@ static smtpcore_pool *begin_send(client_object *c, const char *what)
         zend_throw_error(NULL, "SmtpCore\\Client could not be allocated");
         return NULL;
     }
-    if (!c->pool) {
-        smtpcore_pool_options o = {.max_connections = 1};
-        smtpcore_error err = {0};
-        c->pool = smtpcore_pool_new(c->cfg, &o, &err);
-        if (!c->pool) {
-            smtpcore_throw(&err, NULL, NULL);
-            return NULL;
-        }
+    smtpcore_error err = {0};
+    if (!ensure_pool(c, &err)) {
+        smtpcore_throw(&err, NULL, NULL);
+        return NULL;
     }
     if (c->lines)
         zend_hash_clean(c->lines);
@@ -696,13 +702,11 @@ PHP_METHOD(SmtpCore_Client, sendMany)
             zend_hash_clean(c->lines);
         c->busy = true;
         smtpcore_error err = {0};
-        /* A failure to connect is every message's outcome, as send() would throw it for each. */
-        smtpcore_session *s = smtpcore_session_open(c->cfg, &err);
-        bool opened = s != NULL;
-        if (opened) {
-            smtpcore_session_send_messages(s, batch, nb, out);
-            smtpcore_session_close(s);
-        }
+        /* A bad configuration is every message's outcome, as send() would throw it for each (a
+         * failure to connect comes back in each outcome). */
+        bool opened = ensure_pool(c, &err) != NULL;
+        if (opened)
+            smtpcore_pool_send_messages(c->pool, batch, nb, out);
         c->busy = false;
 
         zval transcript;
