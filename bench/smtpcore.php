@@ -35,6 +35,29 @@ case 'send':
     $bytes = $o['message'] ? file_get_contents($o['message']) : '';
     $rss0 = bench_status_mb('VmRSS');
     $c->send(small()); // connects: not timed
+    if ((int)$o['batch'] > 0) {
+        // A queue worker's way: a batch pipelined across messages (sendMany), composing each message.
+        $n = (int)$o['batch'];
+        $done = 0;
+        $t0 = $t1 = bench_now();
+        while ($done < $o['count'] && $t1 - $t0 < $o['max-seconds']) {
+            $k = min($n, $o['count'] - $done);
+            $msgs = [];
+            for ($i = 0; $i < $k; $i++) {
+                $msgs[] = small();
+            }
+            foreach ($c->sendMany($msgs) as $r) {
+                if ($r instanceof \Throwable) {
+                    throw $r;
+                }
+            }
+            $done += $k;
+            $t1 = bench_now();
+        }
+        bench_emit($done, $t0, $t1, $rss0);
+        $c->close();
+        break;
+    }
     bench_loop($o, $raw ? function () use ($c, $bytes) { $c->sendRaw($bytes, BENCH_FROM, [BENCH_TO]); }
                         : function () use ($c) { $c->send(small()); }, $rss0);
     $c->close();

@@ -52,7 +52,15 @@ def send(o):
     send_raw(msg, FROM, [TO])  # connects (the session opens lazily or here): not timed
     done = 0
     t0 = t1 = time.monotonic()
-    while done < o.count and t1 - t0 < o.max_seconds:
+    while o.batch > 0 and done < o.count and t1 - t0 < o.max_seconds:
+        # A queue worker's way: a batch pipelined across messages (Client.send_raw_many).
+        n = min(o.batch, o.count - done)
+        for r in c.send_raw_many([(msg, FROM, [TO])] * n):
+            if isinstance(r, Exception):
+                raise r
+        done += n
+        t1 = time.monotonic()
+    while o.batch <= 0 and done < o.count and t1 - t0 < o.max_seconds:
         send_raw(msg, FROM, [TO])
         done += 1
         t1 = time.monotonic()

@@ -20,7 +20,8 @@ function bench_options(array $argv): array
 {
     $o = ['scenario' => $argv[1] ?? '', 'host' => '127.0.0.1', 'port' => 25, 'count' => 1, 'max-seconds' => 1e9,
           'rcpts' => 1, 'threads' => 1, 'connections' => 1, 'message' => null, 'attach' => null,
-          'ca-file' => null, 'user' => null, 'password' => null, 'chunking' => -1, 'nodelay' => false];
+          'ca-file' => null, 'user' => null, 'password' => null, 'chunking' => -1, 'nodelay' => false,
+          'batch' => 0];
     for ($i = 2; $i < count($argv); $i++) {
         $k = substr($argv[$i], 2);
         if ($k === 'nodelay') {

@@ -44,6 +44,7 @@ def options(argv=None):
     ap.add_argument("--user")
     ap.add_argument("--password")
     ap.add_argument("--chunking", type=int, default=-1)
+    ap.add_argument("--batch", type=int, default=0)  # smtpcore only: messages per batch call
     return ap.parse_args(argv)
 
 
