@@ -454,12 +454,15 @@ static int build_plan(plan *p, const smtpcore_message *m, unsigned flags, smtpco
     free(nodes);
     if (rc < 0)
         return -1;
-    /* Raw UTF-8 in headers counts as 8-bit content for the transport. */
-    for (size_t i = 0; i < sc_buf_size(&p->header); i++)
-        if ((unsigned char)sc_buf_ptr(&p->header)[i] >= 0x80) {
-            p->eight_bit = 1;
-            break;
-        }
+    /* Raw UTF-8 in headers counts as 8-bit content for the transport: the
+     * message's, and the parts' (a file name), which are in the static text. */
+    const sc_buf *known[] = {&p->header, &p->text};
+    for (size_t k = 0; k < 2 && !p->eight_bit; k++)
+        for (size_t i = 0; i < sc_buf_size(known[k]); i++)
+            if ((unsigned char)sc_buf_ptr(known[k])[i] >= 0x80) {
+                p->eight_bit = 1;
+                break;
+            }
     return 0;
 }
 

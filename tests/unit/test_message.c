@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "mime/message.h"
 #include "smtpcore.h"
 #include "testlib.h"
 
@@ -206,9 +207,30 @@ static void test_empty_group_then_addresses(void)
     smtpcore_message_free(m);
 }
 
+/* With SMTPUTF8 a part's file name goes as raw UTF-8; the reader must then
+ * report 8-bit content (BODY=8BITMIME), as it did for the message's own
+ * header block but not for the parts' headers. */
+static void test_utf8_file_name_is_eight_bit(void)
+{
+    smtpcore_message *m = basic_message();
+    REQUIRE(m);
+    smtpcore_error err = {0};
+    CHECK_INT_EQ(smtpcore_message_set_text(m, "ascii\n", 6, &err), 0);
+    CHECK_INT_EQ(smtpcore_message_attach_data(m, "x", 1, "\xc3\xbc" "bersicht.txt", "text/plain", &err), 0);
+    for (unsigned flags = 0; flags < 4; flags++) {
+        smtpcore_message_reader *r = smtpcore_message_reader_new(m, flags, &err);
+        REQUIRE(r);
+        CHECK_INT_EQ(mime_reader_eight_bit(r), (flags & SMTPCORE_RENDER_SMTPUTF8) != 0);
+        smtpcore_message_reader_free(r);
+    }
+    smtpcore_error_clear(&err);
+    smtpcore_message_free(m);
+}
+
 TEST_MAIN({"envelope_sender_is_the_parsed_address", test_envelope_sender_is_the_parsed_address},
           {"envelope_sender_utf8_local_part_needs_smtputf8", test_envelope_sender_utf8_local_part_needs_smtputf8},
           {"add_dkim_checks_names_and_timestamp", test_add_dkim_checks_names_and_timestamp},
           {"structured_header_too_long_is_refused_at_once", test_structured_header_too_long_is_refused_at_once},
           {"message_without_body", test_message_without_body},
-          {"empty_group_then_addresses", test_empty_group_then_addresses})
+          {"empty_group_then_addresses", test_empty_group_then_addresses},
+          {"utf8_file_name_is_eight_bit", test_utf8_file_name_is_eight_bit})
