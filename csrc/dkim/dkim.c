@@ -21,6 +21,7 @@
 
 #define DKIM_LINE_MAX 78              /* fold the signature field at this width where possible */
 #define DKIM_TIME_MAX 999999999999ull /* t= and x= are at most 12 digits */
+#define DKIM_NAME_MAX 76              /* longest h= field name (mime_header_name_ok's limit) */
 
 enum { ST_OPEN, ST_FAILED, ST_DONE };
 
@@ -147,10 +148,12 @@ static char *identity_tag(const char *id, const char *domain, const char **why)
     return out;
 }
 
-/* A field name for h=: RFC 5322 ftext, and no ';' (it would end the tag). */
+/* A field name for h=: RFC 5322 ftext, and no ';' (it would end the tag).
+ * h= folds between names, never inside one, so a name must also fit on a
+ * line: at most DKIM_NAME_MAX, as every name the message builder writes. */
 static int valid_field_name(const char *s)
 {
-    if (!s || !*s)
+    if (!s || !*s || strlen(s) > DKIM_NAME_MAX)
         return 0;
     for (; *s; s++)
         if ((unsigned char)*s < 33 || (unsigned char)*s > 126 || *s == ':' || *s == ';')

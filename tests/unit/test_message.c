@@ -144,6 +144,39 @@ static void test_add_dkim_checks_names_and_timestamp(void)
     free(pem);
 }
 
+/* h= folds between names only: a 1700-character name made a 1700-octet line
+ * in the DKIM-Signature field. Names are at most 76 characters, like every
+ * field name the builder writes. */
+static void test_add_dkim_refuses_a_name_longer_than_a_line(void)
+{
+    char *pem = ed25519_pem();
+    REQUIRE(pem);
+    char names[2000];
+    for (size_t len = 76; len <= 1700; len += 1700 - 76) {
+        smtpcore_message *m = basic_message();
+        REQUIRE(m);
+        memcpy(names, "From:", 5);
+        memset(names + 5, 'A', len);
+        names[5 + len] = '\0';
+        smtpcore_error err = {0};
+        smtpcore_dkim d = {.domain = "example.com", .selector = "s1", .private_key_pem = pem, .headers = names};
+        CHECK_INT_EQ(smtpcore_message_add_dkim(m, &d, &err), len == 76 ? 0 : -1);
+        char *out = NULL;
+        size_t n = 0;
+        CHECK(renders(m, 0, &out, &n));
+        size_t line = 0, longest = 0;
+        for (size_t i = 0; out && i < n; i++) {
+            line = out[i] == '\n' ? 0 : line + 1;
+            longest = line > longest ? line : longest;
+        }
+        CHECK(longest <= 999); /* 998 and the CR */
+        free(out);
+        smtpcore_error_clear(&err);
+        smtpcore_message_free(m);
+    }
+    free(pem);
+}
+
 /* A structured field (In-Reply-To, References, ...) is folded, never
  * encoded: a word too long for a 998-octet line used to be accepted by
  * add_header and refused by every render. */
@@ -230,6 +263,7 @@ static void test_utf8_file_name_is_eight_bit(void)
 TEST_MAIN({"envelope_sender_is_the_parsed_address", test_envelope_sender_is_the_parsed_address},
           {"envelope_sender_utf8_local_part_needs_smtputf8", test_envelope_sender_utf8_local_part_needs_smtputf8},
           {"add_dkim_checks_names_and_timestamp", test_add_dkim_checks_names_and_timestamp},
+          {"add_dkim_refuses_a_name_longer_than_a_line", test_add_dkim_refuses_a_name_longer_than_a_line},
           {"structured_header_too_long_is_refused_at_once", test_structured_header_too_long_is_refused_at_once},
           {"message_without_body", test_message_without_body},
           {"empty_group_then_addresses", test_empty_group_then_addresses},
