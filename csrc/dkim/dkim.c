@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -260,6 +261,14 @@ dkim_signer *dkim_signer_new(const dkim_options *o, smtpcore_error *err)
             if (!valid_field_name(o->headers[i])) {
                 sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL,
                            "DKIM: \"%s\" is not a header field name", o->headers[i] ? o->headers[i] : "(null)");
+                return NULL;
+            }
+            /* The signature field cannot sign itself (RFC 6376 3.5: it is
+             * hashed last, with b= empty); listed, a verifier would look for
+             * an earlier DKIM-Signature that is not there and fail. */
+            if (!strcasecmp(o->headers[i], "DKIM-Signature")) {
+                sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL,
+                           "DKIM: DKIM-Signature cannot be in the signed header list (h=)");
                 return NULL;
             }
             has_from |= is_from(o->headers[i]);

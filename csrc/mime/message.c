@@ -202,7 +202,21 @@ static int set_body_text(smtpcore_message *m, mime_content *c, int *has, const c
         return sc_err_set(err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "no %s given", what);
     if (len && check_text(what, utf8, len, 0, err) < 0)
         return -1;
-    if (set_content_data(c, utf8, len, err) < 0)
+    /* Text is kept in canonical form (RFC 2046 4.1.1): CRLF line ends and a
+     * final one. The 7bit and quoted-printable encoders would produce that
+     * anyway; base64, which text with much non-ASCII gets, encodes the bytes
+     * as they are, so it must be given the canonical form. */
+    sc_buf canon;
+    sc_buf_init(&canon);
+    mime_text_enc enc;
+    mime_text_enc_init(&enc);
+    if (mime_text_enc_update(&enc, utf8, len, &canon) < 0 || mime_text_enc_finish(&enc, &canon) < 0) {
+        sc_buf_free(&canon);
+        return oom(err);
+    }
+    int rc = set_content_data(c, sc_buf_ptr(&canon), sc_buf_size(&canon), err);
+    sc_buf_free(&canon);
+    if (rc < 0)
         return -1;
     *has = 1;
     return 0;

@@ -748,7 +748,8 @@ static void test_h_list_choices(void)
     static const char *const colon[] = {"From", "X:y"};
     static const char *const empty[] = {"From", ""};
     static const char *const null[] = {"From", NULL};
-    const char *const *lists[] = {nofrom, badname, semi, colon, empty, null};
+    static const char *const itself[] = {"From", "dkim-signature"};
+    const char *const *lists[] = {nofrom, badname, semi, colon, empty, null, itself};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         o.headers = lists[i];
         o.n_headers = 2;
