@@ -84,28 +84,8 @@ static void *worker(void *arg)
     for (int i = 0; i < per_thread; i++) {
         smtpcore_error err = {0};
         smtpcore_result *res = NULL;
-        smtpcore_message *m = smtpcore_message_new();
-        char subject[64];
-        snprintf(subject, sizeof subject, "pool %ld-%d", t, i);
-        smtpcore_message_set_from(m, from, &err);
-        smtpcore_message_add_to(m, to, &err);
-        smtpcore_message_set_subject(m, subject, &err);
-        smtpcore_message_set_text(m, subject, strlen(subject), &err);
-        smtpcore_error_clear(&err);
-        int rc = smtpcore_pool_send_message(pool, m, &res, &err);
-        size_t open = smtpcore_pool_connections(pool);
-        pthread_mutex_lock(&lock);
-        if (open > max_seen)
-            max_seen = open;
-        if (rc == 0) {
-            sent++;
-        } else {
-            failed++;
-            if (!first_error[0])
-                snprintf(first_error, sizeof first_error, "%s: %s", smtpcore_category_name(err.category),
-                         err.message ? err.message : "");
-        }
-        pthread_mutex_unlock(&lock);
+        smtpcore_message *m = probe_message(t, i);
+        count(smtpcore_pool_send_message(pool, m, &res, &err), &err);
         smtpcore_result_free(res);
         smtpcore_error_clear(&err);
         smtpcore_message_free(m);
