@@ -267,9 +267,7 @@ size_t smtpcore_pool_send_messages(smtpcore_pool *p, smtpcore_message *const *ms
     if (!out)
         return 0;
     smtpcore_error err = {0};
-    if (!p)
-        sc_err_set(&err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "no pool");
-    for (int attempt = 0; !err.message; attempt++) {
+    for (int attempt = 0; p; attempt++) {
         int reused = 0;
         long i = acquire(p, &reused, &err);
         if (i < 0)
@@ -288,7 +286,9 @@ size_t smtpcore_pool_send_messages(smtpcore_pool *p, smtpcore_message *const *ms
         for (size_t k = 0; k < n; k++)
             smtpcore_send_outcome_clear(&out[k]);
     }
-    /* No connection: every message fails with why. */
+    /* No pool or no connection: every message fails with why. */
+    if (!p)
+        sc_err_set(&err, SMTPCORE_ERR_USAGE, 0, NULL, NULL, "no pool");
     for (size_t k = 0; k < n; k++) {
         out[k] = (smtpcore_send_outcome){.status = -1};
         sc_err_copy(&out[k].error, &err);
