@@ -1698,66 +1698,94 @@ compare_addresses(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The messages of one batch: the C pointers, and the Python objects locked
+ * for the whole call, each once (a message may appear twice) and in address
+ * order, so two batches sharing messages cannot deadlock. */
+typedef struct message_batch {
+    PyObject *items;          /* a tuple keeps the messages alive while the GIL is released */
+    size_t n, n_locks, taken;
+    smtpcore_message **msgs;
+    MessageObject **locks;
+    smtpcore_send_outcome *out;
+} message_batch;
+
+static int
+message_batch_init(core_state *st, message_batch *b, PyObject *arg, const char *fname)
+{
+    memset(b, 0, sizeof *b);
+    if (!(b->items = PySequence_Tuple(arg)))
+        return -1;
+    b->n = (size_t)PyTuple_GET_SIZE(b->items);
+    for (size_t i = 0; i < b->n; i++)
+        if (!PyObject_TypeCheck(PyTuple_GET_ITEM(b->items, (Py_ssize_t)i), st->message_type)) {
+            PyErr_Format(PyExc_TypeError, "%s(): item %zu is %.100s, not a Message", fname, i,
+                         Py_TYPE(PyTuple_GET_ITEM(b->items, (Py_ssize_t)i))->tp_name);
+            return -1;
+        }
+    b->msgs = PyMem_Calloc(b->n ? b->n : 1, sizeof *b->msgs);
+    b->locks = PyMem_Calloc(b->n ? b->n : 1, sizeof *b->locks);
+    b->out = PyMem_Calloc(b->n ? b->n : 1, sizeof *b->out);
+    if (!b->msgs || !b->locks || !b->out) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        MessageObject *m = (MessageObject *)PyTuple_GET_ITEM(b->items, (Py_ssize_t)i);
+        b->msgs[i] = m->m;
+        b->locks[i] = m;
+    }
+    qsort(b->locks, b->n, sizeof *b->locks, compare_addresses);
+    for (size_t i = 0; i < b->n; i++)
+        if (b->n_locks == 0 || b->locks[b->n_locks - 1] != b->locks[i])
+            b->locks[b->n_locks++] = b->locks[i];
+    return 0;
+}
+
+/* 0 when every message is locked; -1 with an exception otherwise (the ones
+ * taken stay recorded for message_batch_free). */
+static int
+message_batch_lock(core_state *st, message_batch *b)
+{
+    while (b->taken < b->n_locks && owned_lock_acquire(st, &b->locks[b->taken]->lock) == 0)
+        b->taken++;
+    return b->taken == b->n_locks ? 0 : -1;
+}
+
+static void
+message_batch_free(message_batch *b)
+{
+    for (size_t k = 0; k < b->taken; k++)
+        owned_lock_release(&b->locks[k]->lock);
+    for (size_t i = 0; b->out && i < b->n; i++)
+        smtpcore_send_outcome_clear(&b->out[i]);
+    PyMem_Free(b->out);
+    PyMem_Free(b->locks);
+    PyMem_Free(b->msgs);
+    Py_XDECREF(b->items);
+}
+
 /* send_messages(messages) -> [result tuple or exception, ...]: each message
  * rendered when its turn comes, with its own envelope (as send_message()
- * without sender and recipients). Every message of the batch is locked for
- * the whole call, each once (a message may appear twice) and in address
- * order, so two batches sharing messages cannot deadlock. */
+ * without sender and recipients). */
 static PyObject *
 session_send_messages(SessionObject *self, PyObject *arg)
 {
     core_state *st = type_state(Py_TYPE(self));
-    PyObject *items, *ret = NULL;
-    smtpcore_message **msgs = NULL;
-    MessageObject **locks = NULL;
-    smtpcore_send_outcome *out = NULL;
-    size_t n_locks = 0, taken = 0;
-    if (!(items = PySequence_Tuple(arg))) /* a tuple keeps the messages alive while the GIL is released */
-        return NULL;
-    size_t n = (size_t)PyTuple_GET_SIZE(items);
-    for (size_t i = 0; i < n; i++)
-        if (!PyObject_TypeCheck(PyTuple_GET_ITEM(items, (Py_ssize_t)i), st->message_type)) {
-            PyErr_Format(PyExc_TypeError, "send_messages(): item %zu is %.100s, not a Message", i,
-                         Py_TYPE(PyTuple_GET_ITEM(items, (Py_ssize_t)i))->tp_name);
-            goto done;
-        }
-    msgs = PyMem_Calloc(n ? n : 1, sizeof *msgs);
-    locks = PyMem_Calloc(n ? n : 1, sizeof *locks);
-    out = PyMem_Calloc(n ? n : 1, sizeof *out);
-    if (!msgs || !locks || !out) {
-        PyErr_NoMemory();
+    PyObject *ret = NULL;
+    message_batch b;
+    if (message_batch_init(st, &b, arg, "send_messages") < 0)
         goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        MessageObject *m = (MessageObject *)PyTuple_GET_ITEM(items, (Py_ssize_t)i);
-        msgs[i] = m->m;
-        locks[i] = m;
-    }
-    qsort(locks, n, sizeof *locks, compare_addresses);
-    for (size_t i = 0; i < n; i++)
-        if (n_locks == 0 || locks[n_locks - 1] != locks[i])
-            locks[n_locks++] = locks[i];
     if (session_begin(st, self) < 0)
         goto done;
-    while (taken < n_locks && owned_lock_acquire(st, &locks[taken]->lock) == 0)
-        taken++;
-    if (taken == n_locks) {
+    if (message_batch_lock(st, &b) == 0) {
         Py_BEGIN_ALLOW_THREADS
-        smtpcore_session_send_messages(self->s, msgs, n, out);
+        smtpcore_session_send_messages(self->s, b.msgs, b.n, b.out);
         Py_END_ALLOW_THREADS
+        ret = outcomes_to_list(st, b.out, b.n, &self->tx, NULL);
     }
-    for (size_t k = 0; k < taken; k++)
-        owned_lock_release(&locks[k]->lock);
-    if (taken == n_locks)
-        ret = outcomes_to_list(st, out, n, &self->tx, NULL);
     owned_lock_release(&self->lock);
 done:
-    for (size_t i = 0; out && i < n; i++)
-        smtpcore_send_outcome_clear(&out[i]);
-    PyMem_Free(out);
-    PyMem_Free(locks);
-    PyMem_Free(msgs);
-    Py_DECREF(items);
+    message_batch_free(&b);
     return ret;
 }
 
@@ -2077,6 +2105,31 @@ pool_send_message(PoolObject *self, PyObject *arg)
     return ret;
 }
 
+/* send_messages(messages): as the session's, on one of the pool's
+ * connections (smtpcore_pool_send_messages); the pool keeps no transcript. */
+static PyObject *
+pool_send_messages(PoolObject *self, PyObject *arg)
+{
+    static const tx_buf no_transcript;
+    core_state *st = type_state(Py_TYPE(self));
+    PyObject *ret = NULL;
+    message_batch b;
+    if (message_batch_init(st, &b, arg, "send_messages") < 0)
+        goto done;
+    if (pool_begin(st, self) < 0)
+        goto done;
+    if (message_batch_lock(st, &b) == 0) {
+        Py_BEGIN_ALLOW_THREADS
+        smtpcore_pool_send_messages(self->p, b.msgs, b.n, b.out);
+        Py_END_ALLOW_THREADS
+        ret = outcomes_to_list(st, b.out, b.n, &no_transcript, NULL);
+    }
+    pool_end(self);
+done:
+    message_batch_free(&b);
+    return ret;
+}
+
 static PyObject *
 pool_connections(PoolObject *self, PyObject *Py_UNUSED(ignored))
 {
@@ -2367,6 +2420,8 @@ static PyMethodDef pool_methods[] = {
     {"send", (PyCFunction)(void (*)(void))pool_send, METH_VARARGS | METH_KEYWORDS,
      "send(sender, recipients, data, *, dsn_ret=None, envid=None, all_or_nothing=None, size_hint=0) -> result"},
     {"send_message", (PyCFunction)pool_send_message, METH_O, "send_message(message) -> result"},
+    {"send_messages", (PyCFunction)pool_send_messages, METH_O,
+     "send_messages([Message, ...]) -> [result or exception, ...] (pipelined on one connection)"},
     {"connections", (PyCFunction)pool_connections, METH_NOARGS, "connections() -> int"},
     {"close", (PyCFunction)pool_close, METH_NOARGS, "close()"},
     {NULL, NULL, 0, NULL},

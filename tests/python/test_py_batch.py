@@ -245,3 +245,40 @@ def test_bad_arguments_fail_before_connecting():
         with pytest.raises(smtpcore.UsageError):
             smtpcore.Client("localhost", pipeline_depth=depth)
     smtpcore.Pool("localhost", pipeline_depth=64).close()
+
+
+# ---------------------------------------------------------------- Pool.send_many
+
+def test_pool_batches_from_threads_share_its_connections(clean, submission):
+    """Pool.send_many: each batch pipelined on one of the pool's connections, from several threads at
+    once; every message delivered exactly once, byte for byte, and an unknown recipient fails alone."""
+    batches = [[numbered(t * 10 + i, tag="pool") for i in range(10)] for t in range(3)]
+    batches[1][4] = numbered(99, to="nosuchuser@example.test", tag="pool")
+    results = [None] * 3
+    with smtpcore.Pool(size=2, **submission) as pool:
+        def run(t):
+            results[t] = pool.send_many(batches[t])
+        threads = [threading.Thread(target=run, args=(t,)) for t in range(3)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert 1 <= pool.connections <= 2
+    for t in range(3):
+        for i, r in enumerate(results[t]):
+            if (t, i) == (1, 4):
+                assert isinstance(r, smtpcore.RecipientsRefused) and r.code == 550, r
+            else:
+                assert isinstance(r, smtpcore.SendResult) and r.ok, (t, i, r)
+    sent = [m for t in range(3) for i, m in enumerate(batches[t]) if (t, i) != (1, 4)]
+    got = sorted(clean.strip_trace(m) for m in clean.wait_for_messages("bob", 29))
+    assert got == sorted(m.as_bytes(eight_bit=True) for m in sent)
+    with pytest.raises(smtpcore.RecipientsRefused) as info:
+        with smtpcore.Pool(**submission) as pool:
+            pool.send_many([numbered(100, tag="pool"), numbered(101, to="nosuchuser@example.test")],
+                           return_exceptions=False)
+    assert info.value.batch_index == 1 and info.value.batch_results[0].ok
+    with smtpcore.Pool(**submission) as pool:
+        assert pool.send_many([]) == []
+        with pytest.raises(TypeError):
+            pool.send_many([b"raw bytes"])

@@ -175,6 +175,29 @@ def _nothing_accepted(e: SMTPError) -> bool:
     return result is None or (result.code == 0 and all(r.code == 0 for r in result))
 
 
+def _batch_outcome(results: List[Any], return_exceptions: bool) -> List[Outcome]:
+    """A batch's list, or (return_exceptions=False) its first failure raised with the list on it."""
+    if not return_exceptions:
+        for i, r in enumerate(results):
+            if isinstance(r, SMTPError):
+                r.batch_results = results  # type: ignore[attr-defined]
+                r.batch_index = i  # type: ignore[attr-defined]
+                raise r
+    return results
+
+
+def _messages_only(messages: Iterable[Any]) -> List[Message]:
+    """The batch as a list, or TypeError naming the first item that is not a Message."""
+    items = list(messages)
+    for i, m in enumerate(items):
+        if not isinstance(m, Message):
+            hint = (" (use send_raw_many() with flatten_email_message())"
+                    if isinstance(m, (email.message.Message, bytes, bytearray, memoryview)) else "")
+            raise TypeError("send_many() takes smtpcore.Message objects; item %d is %s%s"
+                            % (i, type(m).__name__, hint))
+    return items
+
+
 def _decorate(e: SMTPError, payload: _Payload, info: Optional[Dict[str, Any]]) -> None:
     if e.category == "size":
         e.size = payload.size()  # type: ignore[attr-defined]
@@ -369,13 +392,7 @@ class Client:
         is raised, with ``batch_results`` (the list above) and ``batch_index`` set on it, so that
         what was sent is never lost. Wrong argument types raise TypeError before anything is sent.
         For ``email.message.Message`` objects or raw bytes use :meth:`send_raw_many`."""
-        items = list(messages)
-        for i, m in enumerate(items):
-            if not isinstance(m, Message):
-                hint = (" (use send_raw_many() with flatten_email_message())"
-                        if isinstance(m, (email.message.Message, bytes, bytearray, memoryview)) else "")
-                raise TypeError("send_many() takes smtpcore.Message objects; item %d is %s%s"
-                                % (i, type(m).__name__, hint))
+        items = _messages_only(messages)
         return self._send_many([_Payload(m, None, None) for m in items], return_exceptions)
 
     def send_raw_many(self, items: Iterable[Tuple[RawData, str, Recipients]], *,
@@ -410,13 +427,7 @@ class Client:
                 outcomes = self._send_batch([entries[i] for i in todo])
             for i, out in zip(todo, outcomes):
                 results[i] = out
-        if not return_exceptions:
-            for i, r in enumerate(results):
-                if isinstance(r, SMTPError):
-                    r.batch_results = results  # type: ignore[attr-defined]
-                    r.batch_index = i  # type: ignore[attr-defined]
-                    raise r
-        return results
+        return _batch_outcome(results, return_exceptions)
 
     def _send_batch(self, batch: List[_Payload]) -> List[Outcome]:
         """One batch over the session, with the lock held; reconnects as :meth:`send` does."""
@@ -537,6 +548,21 @@ class Pool:
             _decorate(e, p, None)
             raise
         return SendResult._from_core(res)
+
+    def send_many(self, messages: Iterable[Message], *, return_exceptions: bool = True) -> List[Outcome]:
+        """Like :meth:`Client.send_many`, on one of the pool's connections (the whole batch on that
+        connection, pipelined); safe to call from many threads at once. A connection the server
+        closed while idle is replaced and the batch sent again once, when nothing of it had been
+        accepted. The pool keeps no transcript, so the exceptions carry none."""
+        items = _messages_only(messages)
+        if not items:
+            return []
+        outs = self._pool.send_messages([m._m for m in items])
+        results = [out if isinstance(out, SMTPError) else SendResult._from_core(out) for out in outs]
+        for m, r in zip(items, results):
+            if isinstance(r, SMTPError):
+                _decorate(r, _Payload(m, None, None), None)
+        return _batch_outcome(results, return_exceptions)
 
     def close(self) -> None:
         """QUIT and close every connection (sends still running finish first)."""
