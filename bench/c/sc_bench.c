@@ -65,23 +65,6 @@ static smtpcore_message *small_message(void)
     return m;
 }
 
-/* A message source over bytes in memory (batches, and the pool in S5). */
-struct mem_src {
-    const char *p;
-    size_t left;
-};
-
-static long long mem_read(void *ctx, char *buf, size_t n)
-{
-    struct mem_src *m = ctx;
-    if (n > m->left)
-        n = m->left;
-    memcpy(buf, m->p, n);
-    m->p += n;
-    m->left -= n;
-    return (long long)n;
-}
-
 /* One batch call of up to o->batch messages; returns how many were sent. */
 static long send_one_batch(smtpcore_session *s, const bench_opts *o, const smtpcore_envelope *env, const char *msg,
                            size_t len, long want)
@@ -99,11 +82,10 @@ static long send_one_batch(smtpcore_session *s, const bench_opts *o, const smtpc
     } else {
         smtpcore_envelope *envs = calloc(n, sizeof *envs);
         smtpcore_source *srcs = calloc(n, sizeof *srcs);
-        struct mem_src *mm = calloc(n, sizeof *mm);
+        smtpcore_memory_source *mm = calloc(n, sizeof *mm);
         for (size_t i = 0; i < n; i++) {
             envs[i] = *env;
-            mm[i] = (struct mem_src){msg, len};
-            srcs[i] = (smtpcore_source){.read = mem_read, .ctx = &mm[i], .size_hint = len, .eight_bit = 0};
+            srcs[i] = smtpcore_source_from_memory(&mm[i], msg, len, 0);
         }
         smtpcore_session_send_batch(s, envs, srcs, n, out);
         free(envs);
@@ -289,8 +271,8 @@ static void *pool_worker(void *arg)
         pthread_mutex_unlock(&j->lock);
         if (!go)
             break;
-        struct mem_src m = {j->msg, j->len};
-        smtpcore_source src = {.read = mem_read, .ctx = &m, .size_hint = j->len, .eight_bit = 0};
+        smtpcore_memory_source m;
+        smtpcore_source src = smtpcore_source_from_memory(&m, j->msg, j->len, 0);
         smtpcore_error err = {0};
         smtpcore_result *res = NULL;
         if (smtpcore_pool_send(j->pool, &env, &src, &res, &err) < 0)

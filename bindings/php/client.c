@@ -532,22 +532,6 @@ PHP_METHOD(SmtpCore_Client, send)
     end_send(c, rc, res, &err, return_value);
 }
 
-struct mem_source {
-    const char *p;
-    size_t left;
-};
-
-static long long mem_read(void *ctx, char *buf, size_t n)
-{
-    struct mem_source *m = ctx;
-    if (n > m->left)
-        n = m->left;
-    memcpy(buf, m->p, n);
-    m->p += n;
-    m->left -= n;
-    return (long long)n;
-}
-
 PHP_METHOD(SmtpCore_Client, sendRaw)
 {
     zend_string *bytes;
@@ -601,11 +585,9 @@ PHP_METHOD(SmtpCore_Client, sendRaw)
         efree(rcpts);
         RETURN_THROWS();
     }
-    int eight_bit = 0;
-    for (size_t i = 0; i < ZSTR_LEN(bytes) && !eight_bit; i++)
-        eight_bit = (unsigned char)ZSTR_VAL(bytes)[i] >= 0x80;
-    struct mem_source ms = {ZSTR_VAL(bytes), ZSTR_LEN(bytes)};
-    smtpcore_source src = {.read = mem_read, .ctx = &ms, .size_hint = ZSTR_LEN(bytes), .eight_bit = eight_bit};
+    smtpcore_memory_source ms;
+    smtpcore_source src = smtpcore_source_from_memory(&ms, ZSTR_VAL(bytes), ZSTR_LEN(bytes),
+                                                      smtpcore_has_eight_bit(ZSTR_VAL(bytes), ZSTR_LEN(bytes)));
     smtpcore_result *res = NULL;
     int rc = smtpcore_pool_send(pool, &env, &src, &res, &err);
     efree(rcpts);

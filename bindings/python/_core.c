@@ -441,24 +441,6 @@ error:
 
 /* ------------------------------------------------------------------ message sources */
 
-/* The body in memory (a buffer the caller holds for the whole send). */
-typedef struct {
-    const char *p;
-    size_t left;
-} mem_source;
-
-static long long
-mem_read(void *ctx, char *buf, size_t n)
-{
-    mem_source *m = ctx;
-    if (n > m->left)
-        n = m->left;
-    memcpy(buf, m->p, n);
-    m->p += n;
-    m->left -= n;
-    return (long long)n;
-}
-
 /* The body from a Python binary file object. The send runs with the GIL
  * released; each read takes the GIL back for the call into Python. */
 typedef struct {
@@ -540,7 +522,7 @@ typedef struct {
     smtpcore_envelope env;
     Py_buffer view;
     int have_view;
-    mem_source mem;
+    smtpcore_memory_source mem; /* the body in memory (a buffer held for the whole send) */
     file_source file;
     smtpcore_source src;
 } send_args;
@@ -632,12 +614,8 @@ parse_body(send_args *a, PyObject *data, unsigned long long size_hint)
         if (PyObject_GetBuffer(data, &a->view, PyBUF_SIMPLE) < 0)
             return -1;
         a->have_view = 1;
-        a->mem.p = a->view.buf;
-        a->mem.left = (size_t)a->view.len;
-        a->src.read = mem_read;
-        a->src.ctx = &a->mem;
-        a->src.size_hint = (uint64_t)a->view.len;
-        a->src.eight_bit = 0; /* scanned with the GIL released, see scan_eight_bit */
+        /* eight_bit is scanned with the GIL released, see scan_eight_bit */
+        a->src = smtpcore_source_from_memory(&a->mem, a->view.buf, (size_t)a->view.len, 0);
         return 0;
     }
     if (PyUnicode_Check(data)) {
@@ -663,14 +641,8 @@ parse_body(send_args *a, PyObject *data, unsigned long long size_hint)
 static void
 scan_eight_bit(send_args *a)
 {
-    if (!a->have_view)
-        return;
-    const unsigned char *p = a->view.buf;
-    for (Py_ssize_t i = 0; i < a->view.len; i++)
-        if (p[i] >= 0x80) {
-            a->src.eight_bit = 1;
-            return;
-        }
+    if (a->have_view)
+        a->src.eight_bit = smtpcore_has_eight_bit(a->view.buf, (size_t)a->view.len);
 }
 
 /* ------------------------------------------------------------------ Message */

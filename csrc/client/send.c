@@ -18,8 +18,10 @@ typedef struct batch_run {
     void *ctx;
     size_t n;
     size_t next;           /* the next item to begin */
-    size_t *begun;         /* items begun, oldest outcome first */
-    size_t b_head, b_tail;
+    /* Items begun and not yet reported, oldest first: a ring no larger
+     * than the engine's, so a send allocates nothing for it. */
+    size_t begun[SMTP_ENGINE_MAX_TXNS];
+    size_t b_head, b_tail; /* counts; positions are modulo the ring */
     int body_open;         /* the newest begun item's source is still in use */
     size_t body_item;
     smtpcore_source src;
@@ -48,7 +50,7 @@ static void take_ready(batch_run *b)
         smtpcore_result *res = NULL;
         smtpcore_error err = {0};
         int rc = smtp_engine_take_result(b->eng, &res, &err);
-        report(b, b->begun[b->b_head++], rc, res, &err);
+        report(b, b->begun[b->b_head++ % SMTP_ENGINE_MAX_TXNS], rc, res, &err);
     }
 }
 
@@ -75,7 +77,7 @@ static void begin_next(batch_run *b)
         report(b, i, -1, NULL, &err);
         return;
     }
-    b->begun[b->b_tail++] = i;
+    b->begun[b->b_tail++ % SMTP_ENGINE_MAX_TXNS] = i;
     b->body_open = 1;
     b->body_item = i;
 }
@@ -108,8 +110,7 @@ size_t sc_session_run_batch(smtpcore_session *s, size_t n, const sc_batch_ops *o
         goto fail_rest;
     b.eng = sc_session_engine(s);
     char *buf = sc_session_body_buf(s);
-    b.begun = malloc((n ? n : 1) * sizeof *b.begun);
-    if (!buf || !b.begun) {
+    if (!buf) {
         sc_err_set(&err, SMTPCORE_ERR_LOCAL, 0, NULL, NULL, "out of memory");
         goto fail_rest;
     }
@@ -149,7 +150,7 @@ size_t sc_session_run_batch(smtpcore_session *s, size_t n, const sc_batch_ops *o
     while (b.b_head < b.b_tail) {
         smtpcore_error e2 = {0};
         sc_err_set(&e2, SMTPCORE_ERR_LOCAL, 0, NULL, NULL, "the transaction did not finish");
-        report(&b, b.begun[b.b_head++], -1, NULL, &e2);
+        report(&b, b.begun[b.b_head++ % SMTP_ENGINE_MAX_TXNS], -1, NULL, &e2);
     }
     if (b.next < n && err.category == SMTPCORE_OK) {
         /* Messages behind the one whose failure closed the connection were
@@ -169,7 +170,6 @@ fail_rest:
         report(&b, i, -1, NULL, &e2);
     }
     smtpcore_error_clear(&err);
-    free(b.begun);
     return b.accepted;
 }
 

@@ -19,7 +19,6 @@ typedef struct message_batch {
     size_t rcpt_cap;
     smtpcore_envelope env;
     size_t reader_item;
-    smtpcore_error *read_errs;  /* per item: a reader failure is the real cause of a local error */
 } message_batch;
 
 static long long read_message(void *ctx, char *buf, size_t n)
@@ -76,8 +75,10 @@ static void release_message(void *ctx, size_t i)
         return;
     smtpcore_message_reader_free(b->reader);
     b->reader = NULL;
-    if (b->read_err.category != SMTPCORE_OK && b->read_errs) {
-        b->read_errs[i] = b->read_err;
+    /* Kept in the item's outcome until message_done: a reader failure is the
+     * real cause of the local error the send will report. */
+    if (b->read_err.category != SMTPCORE_OK) {
+        b->out[i].error = b->read_err;
         b->read_err = (smtpcore_error){0};
     }
 }
@@ -86,17 +87,18 @@ static void message_done(void *ctx, size_t i, int rc, smtpcore_result *result, s
 {
     message_batch *b = ctx;
     smtpcore_send_outcome *o = &b->out[i];
+    smtpcore_error read_err = o->error; /* stashed by release_message, if the reader failed */
     o->status = rc;
     o->result = result;
     /* A failure inside the renderer (a file that changed) is the real cause. */
-    if (rc < 0 && b->read_errs && b->read_errs[i].category != SMTPCORE_OK &&
-        err->category == SMTPCORE_ERR_LOCAL) {
+    if (rc < 0 && read_err.category != SMTPCORE_OK && err->category == SMTPCORE_ERR_LOCAL) {
+        o->error = read_err;
         smtpcore_error_clear(err);
-        *err = b->read_errs[i];
-        b->read_errs[i] = (smtpcore_error){0};
+    } else {
+        o->error = *err;
+        *err = (smtpcore_error){0};
+        smtpcore_error_clear(&read_err);
     }
-    o->error = *err;
-    *err = (smtpcore_error){0};
 }
 
 static const sc_batch_ops message_ops = {prepare_message, release_message, message_done};
@@ -115,12 +117,9 @@ size_t smtpcore_session_send_messages(smtpcore_session *s, smtpcore_message *con
     }
     message_batch b = {.msgs = msgs, .out = out};
     b.caps = smtpcore_session_get_info(s)->capabilities;
-    b.read_errs = calloc(n ? n : 1, sizeof *b.read_errs); /* NULL: reader errors are reported as local ones */
+    for (size_t i = 0; i < n; i++)
+        out[i] = (smtpcore_send_outcome){0}; /* release_message may stash an error before message_done */
     size_t accepted = sc_session_run_batch(s, n, &message_ops, &b);
-    if (b.read_errs)
-        for (size_t i = 0; i < n; i++)
-            smtpcore_error_clear(&b.read_errs[i]);
-    free(b.read_errs);
     free(b.rcpts);
     smtpcore_error_clear(&b.read_err);
     if (b.reader)

@@ -375,32 +375,11 @@ char *sc_session_body_buf(smtpcore_session *s)
     return s->body_buf;
 }
 
-struct mem_source {
-    const char *p;
-    size_t left;
-};
-
-static long long mem_read(void *ctx, char *buf, size_t n)
-{
-    struct mem_source *m = ctx;
-    if (n > m->left)
-        n = m->left;
-    /* buf is never NULL: when body_buf cannot be allocated the engine is failed first and never asks for the body.
-     * NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
-    memcpy(buf, m->p, n);
-    m->p += n;
-    m->left -= n;
-    return (long long)n;
-}
-
 int smtpcore_session_send_bytes(smtpcore_session *s, const smtpcore_envelope *env, const char *msg, size_t len,
                                 smtpcore_result **out, smtpcore_error *err)
 {
-    int eight = 0;
-    for (size_t i = 0; i < len && !eight; i++)
-        eight = (unsigned char)msg[i] >= 0x80;
-    struct mem_source m = {msg, len};
-    smtpcore_source src = {.read = mem_read, .ctx = &m, .size_hint = len, .eight_bit = eight};
+    smtpcore_memory_source m;
+    smtpcore_source src = smtpcore_source_from_memory(&m, msg, len, smtpcore_has_eight_bit(msg, len));
     return smtpcore_session_send(s, env, &src, out, err);
 }
 

@@ -232,6 +232,17 @@ void smtpcore_result_free(smtpcore_result *r);
 int smtpcore_session_send(smtpcore_session *s, const smtpcore_envelope *env, const smtpcore_source *src,
                           smtpcore_result **out, smtpcore_error *err);
 
+/* A source over bytes in memory, which must stay valid for the send; the
+ * read position lives in *m. eight_bit: 1, 0, or -1 (unknown: assume yes);
+ * smtpcore_has_eight_bit tells. */
+typedef struct smtpcore_memory_source {
+    const char *p;
+    size_t left;
+} smtpcore_memory_source;
+smtpcore_source smtpcore_source_from_memory(smtpcore_memory_source *m, const void *data, size_t len,
+                                            int eight_bit);
+int smtpcore_has_eight_bit(const void *data, size_t len);
+
 /* One message's outcome in a batch. */
 typedef struct smtpcore_send_outcome {
     int status;               /* 0: the server accepted the message; -1: it was not sent (error says why) */

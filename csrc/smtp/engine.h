@@ -55,6 +55,10 @@ typedef enum smtp_want {
 
 typedef struct smtp_engine smtp_engine;
 
+/* The most transactions begun and not yet taken (smtp_engine_can_begin
+ * says no beyond it): a driver can keep their bookkeeping in an array. */
+#define SMTP_ENGINE_MAX_TXNS 64
+
 /* Copies the strings in opts. tls_active: 1 when the connection is already
  * encrypted (implicit TLS). NULL on out of memory or invalid options (err). */
 smtp_engine *smtp_engine_new(const smtp_engine_opts *opts, int tls_active, smtpcore_error *err);

@@ -15,7 +15,7 @@
 /* Transactions begun and not yet taken: the most messages in flight at once
  * (each costs a few reply lines in our receive buffer, so a deep pipeline
  * cannot fill it and deadlock against a server that waits for us to read). */
-#define TXN_RING 64
+#define TXN_RING SMTP_ENGINE_MAX_TXNS
 #define DEFAULT_PIPELINE_DEPTH 32
 #define NO_TXN ((unsigned)-1)
 
